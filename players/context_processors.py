@@ -1,0 +1,2 @@
+def current_player(request):
+    return {"player": getattr(request, "player", None)}

@@ -1,0 +1,1 @@
+"""Every write use-case of the players app. Views, admin, tasks and commands call these."""
