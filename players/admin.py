@@ -212,9 +212,6 @@ class PlayerAdmin(admin.ModelAdmin):
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # inlines are read-only; notes are added through the "add note" action
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         player = selectors.player_get(object_id)
         extra_context = extra_context or {}

@@ -56,11 +56,11 @@ def _clean_value(player: Player, kind: str, period: str, value) -> Decimal | Non
         raise PlayerInputInvalid(fields={"value": ["Enter a positive number."]})
     if kind in PERIODIC_LIMIT_KINDS:
         places = currencies.minor_units(player.currency)
-        if amount != amount.quantize(currencies.quantum(player.currency)) or amount > MAX_MONEY_LIMIT:
+        if amount > MAX_MONEY_LIMIT or amount != amount.quantize(currencies.quantum(player.currency)):
             raise PlayerInputInvalid(fields={"value": [
                 f"Use at most {places} decimal places and at most {MAX_MONEY_LIMIT} {player.currency}."]})
         return amount.quantize(currencies.quantum(player.currency))
-    if amount != amount.to_integral_value() or not MIN_MINUTES[kind] <= amount <= MAX_MINUTES[kind]:
+    if not MIN_MINUTES[kind] <= amount <= MAX_MINUTES[kind] or amount != amount.to_integral_value():
         raise PlayerInputInvalid(fields={"value": [
             f"Use whole minutes from {MIN_MINUTES[kind]} to {MAX_MINUTES[kind]}."]})
     return amount.to_integral_value()
