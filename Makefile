@@ -23,8 +23,18 @@ migrate: engines
 
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py operator_api_key ensure fasttrack-simulator
 
 run: demo
+	@echo ""
+	@echo "  Player site         http://127.0.0.1:8000/"
+	@echo "  Back-office         http://127.0.0.1:8000/admin/"
+	@echo "  API docs            http://127.0.0.1:8000/api/docs/"
+	@echo "  Fast Track sim      http://127.0.0.1:8100/"
+	@echo "  Game provider sim   http://127.0.0.1:8200/"
+	@echo "  Payment provider    http://127.0.0.1:8300/"
+	@echo "  Ctrl-C stops everything."
+	@echo ""
 	DEBUG=1 $(VENV)/bin/honcho start -f Procfile
 
 test: engines

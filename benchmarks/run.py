@@ -25,7 +25,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def module_names() -> list[str]:
     """Modules of the package that may hold a benchmark, in alphabetical order."""
-    return sorted(info.name for info in pkgutil.iter_modules([str(PACKAGE_DIR))
+    return sorted(info.name for info in pkgutil.iter_modules([str(PACKAGE_DIR)])
                   if info.name not in NOT_BENCHMARKS and not info.name.startswith("_"))
 
 
@@ -54,7 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in args.modules if name not in available]
     if unknown:
         parser.error(f"unknown benchmark module(s): {', '.join(unknown)}; available: {', '.join(available)}")
-    bench_setup()
+    try:
+        bench_setup()
+    except Exception as error:  # noqa: BLE001 - without a bench database no benchmark can run
+        traceback.print_exc()
+        print(f"bench: setup = error {' '.join(str(error).split())}", file=sys.stderr, flush=True)
+        return 1
     failed = 0
     for name in args.modules or available:
         log(f"# {name}: running")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection
 from django.template.response import TemplateResponse
@@ -24,7 +25,10 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         query = self.object_list.order_by()[: COUNT_CAP + 1]
-        sql, params = query.values("pk").query.sql_with_params()
+        try:
+            sql, params = query.values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a search that can match nothing (queryset.none(), pk__in=[])
+            return 0
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS capped", params)
             return cursor.fetchone()[0]

@@ -11,6 +11,7 @@ from django.urls import path
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from crm import selectors as crm_selectors
 from igaming.admin_tools import CappedCountPaginator, ReasonForm, run_with_reason
 from igaming.errors import DomainError
 from players import selectors
@@ -223,6 +224,7 @@ class PlayerAdmin(admin.ModelAdmin):
                 can_impersonate=request.user.has_perm("players.impersonate_player"),
                 audit_entries=AuditEntry.objects.filter(target_type="players.player", target_id=str(player.pk))
                 .select_related("actor")[:50],
+                crm_timeline=crm_selectors.player_timeline(player.pk),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -1,5 +1,6 @@
 """DRF authentication for players: an API token, or the site's session (with CSRF)."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, permissions
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -44,3 +45,21 @@ class IsPlayer(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return isinstance(request.user, Player)
+
+
+class PlayerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = PlayerTokenAuthentication
+    name = "playerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Token <key>` from POST /api/v1/players/login"}
+
+
+class PlayerSessionScheme(OpenApiAuthenticationExtension):
+    target_class = PlayerSessionAuthentication
+    name = "playerSession"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid",
+                "description": "The player site's session (unsafe methods also need the CSRF token)"}

@@ -136,7 +136,10 @@ class Player(models.Model):
             # Support searches: exact e-mail, username prefix, name and mobile, case-insensitive.
             models.Index(OpClass(Upper("username"), name="text_pattern_ops"), name="player_username_prefix"),
             models.Index(OpClass("email", name="varchar_pattern_ops"), name="player_email_prefix"),
-            models.Index(Upper("last_name"), Upper("first_name"), name="player_name_upper"),
+            # text_pattern_ops: LIKE 'X%' can use a btree only with it (or under the plain C collation);
+            # without it the last-name half of player_search's OR scanned all players (270 ms at 1M).
+            models.Index(OpClass(Upper("last_name"), name="text_pattern_ops"),
+                         OpClass(Upper("first_name"), name="text_pattern_ops"), name="player_name_prefix"),
             models.Index(fields=["mobile"], name="player_mobile"),
             models.Index(fields=["-registered_at"], name="player_registered_desc"),
             models.Index(fields=["status"], name="player_status"),

@@ -13,15 +13,24 @@ ROLES: dict[str, list[str] | str] = {
         "players.view_responsiblegaminglimit", "players.view_limitchange", "players.view_consentchange",
         "players.view_playerlogin", "players.view_playernote", "players.note_player", "audit.view_auditentry",
         "crm.view_outboxevent",
+        # Wallet: the withdrawal queue, manual adjustments, the ledger and reconciliation.
+        "wallet.view_payment", "wallet.approve_withdrawal", "wallet.view_account", "wallet.adjust_balance",
+        "wallet.view_ledger", "wallet.view_ledgertransaction", "wallet.view_entry", "wallet.view_pspwebhook",
+        "wallet.view_reconciliationrun",
+        # Games: the catalog, sessions (and ending one), rounds and provider calls.
+        "games.view_vendor", "games.view_game", "games.view_gamesession", "games.change_gamesession",
+        "games.view_gameround", "games.view_gametransaction",
     ],
     "Marketing": [
         "players.view_player", "players.view_player_consents", "players.view_consentchange",
-        "crm.view_outboxevent",
+        "crm.view_outboxevent", "games.view_vendor", "games.view_game",
     ],
     "Support": [
         "players.view_player", "players.change_player", "players.note_player", "players.impersonate_player",
         "players.view_playerlogin", "players.view_playernote", "players.view_playerblock",
         "players.view_responsiblegaminglimit",
+        "wallet.view_payment", "wallet.view_ledgertransaction",
+        "games.view_game", "games.view_gamesession", "games.view_gametransaction",
     ],
     "Admin": "__all__",
 }

@@ -23,3 +23,24 @@ def minor_units(code: str) -> int:
 def quantum(code: str) -> Decimal:
     """The smallest amount in `code`: Decimal('0.01') for EUR, Decimal('1') for JPY."""
     return Decimal(1).scaleb(-MINOR_UNITS[code])
+
+
+# Rates to the base currency (base amount = amount x rate) that Fast Track events carry as
+# `exchange_rate`. A fixed snapshot for development; a deployment sets WALLET_EXCHANGE_RATES
+# (JSON object, e.g. {"SEK": "0.087"}) from its rates provider. Kept as strings: exact decimals.
+DEFAULT_RATES_TO_EUR: dict[str, str] = {
+    "EUR": "1", "USD": "0.92", "GBP": "1.17", "SEK": "0.087", "NOK": "0.086", "DKK": "0.134", "CHF": "1.04",
+    "CAD": "0.68", "AUD": "0.61", "NZD": "0.56", "PLN": "0.23", "CZK": "0.040", "HUF": "0.0025", "RON": "0.20",
+    "BRL": "0.17", "MXN": "0.051", "INR": "0.011", "ZAR": "0.050", "TRY": "0.027", "JPY": "0.0061",
+    "KRW": "0.00068", "CLP": "0.00098", "ISK": "0.0066", "KWD": "3.00", "BHD": "2.44", "BTC": "60000",
+}
+
+
+def exchange_rate(code: str) -> Decimal:
+    """The rate from `code` to the base currency (settings.WALLET_BASE_CURRENCY)."""
+    from django.conf import settings
+
+    rates = {**DEFAULT_RATES_TO_EUR, **getattr(settings, "WALLET_EXCHANGE_RATES", {})}
+    if code == getattr(settings, "WALLET_BASE_CURRENCY", "EUR"):
+        return Decimal(1)
+    return Decimal(str(rates[code]))

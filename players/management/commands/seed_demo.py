@@ -1,4 +1,4 @@
-"""Demo data for the proof of concept: a brand, players and one staff user per role."""
+"""Demo data for the proof of concept: a brand, players, one staff user per role, and the demo games."""
 
 from datetime import date
 
@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from games.services.catalog import catalog_seed_demo
 from players.models import Brand, Player
 from players.services import accounts
 
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when players already exist.")
 
     def handle(self, *args, if_empty=False, **options):
+        vendor, games = catalog_seed_demo()  # idempotent: keeps the demo vendor's URL current
+        self.stdout.write(f"Demo games: {len(games)} from {vendor.name}")
         if if_empty and Player.objects.exists():
             self.stdout.write("Demo data already present.")
             self._print_logins()

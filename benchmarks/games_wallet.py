@@ -1,0 +1,267 @@
+"""Seamless-wallet speed: signed bet and win calls per second from 32 concurrent players, with latency
+percentiles, next to pgbench's TPC-B on the same PostgreSQL server in the same run; and one hot player
+taking 50 concurrent bets, every one accounted for.
+
+The platform is served by gunicorn (several sync workers) on a free port; the load generator is the
+provider simulator's headless mode (`python -m simulators.provider play`), a separate process whose
+players each hold a keep-alive connection and sign every request. A bet is: verify the signature and
+the nonce (Redis), lock the session and the player's two accounts, check blocks and limits, write
+round, idempotency record and CASINO event, book the ledger transaction (game settlement locked last),
+write USER_BALANCES_UPDATE, commit (synchronous_commit on). A win is the same without the checks.
+
+Five measurements:
+- saturation: the 32 players play as fast as the wallet answers (a closed loop): the most it does;
+- paced: the 32 players offer together 25 % of pgbench's TPC-B rate (an open loop, like players pressing
+  spin): the target says the wallet sustains that with p95 <= 20 ms (`paced_target_met`);
+- within target: paced at 75 %, else 50 %, else 30 % of the saturation rate, the first that keeps p95
+  within 20 ms: what the wallet sustains at the target latency;
+- bet-win: the saturation run again, each round settled by one bet-win call (rounds per second);
+- hot player: 50 concurrent bets (and their wins) on one player; the books are checked after.
+
+Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (gunicorn
+workers, default 3: more only queue on the two cores of the bench machine), BENCH_PGBENCH_SECONDS
+(default 10).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from django.db.models import Sum
+
+from benchmarks._pgbench import pgbench_tps
+from benchmarks.common import Figure, log
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAYERS = 32
+HOT_BETS = 50
+VENDOR = "bench-games"
+TARGET_SHARE = 0.25
+TARGET_P95_MS = 20.0
+SHARES_OF_SATURATION = (0.75, 0.5, 0.3)
+
+
+def run() -> list[Figure]:
+    seconds = float(os.environ.get("BENCH_GAMES_SECONDS", "10"))
+    workers = int(os.environ.get("BENCH_GAMES_WORKERS", "3"))
+    secret = secrets.token_urlsafe(24)
+    game = _bench_game()
+    players = _bench_players(PLAYERS + 1)
+    figures: list[Figure] = []
+
+    tps = pgbench_tps(os.environ["DATABASE_URL"], clients=PLAYERS)
+    figures.append(("games_wallet.pgbench_tpcb_tps", round(tps, 1), "tx/s"))
+
+    port = _free_port()
+    server = _gunicorn(port, workers, secret)
+    try:
+        _wait_for_health(port, server)
+        wallet_url = f"http://127.0.0.1:{port}/wallet-api/v1"
+        load = _Load(wallet_url, secret)
+
+        tokens = _sessions(players[:PLAYERS], game)
+        load.play(tokens, rounds=3)  # warm-up: connections, caches, plans
+        probe = load.play(tokens, rounds=5)
+        rounds = max(5, int(probe["ops_per_second"] * seconds / (2 * PLAYERS)))
+        log(f"bench: saturation, {PLAYERS} players x {rounds} rounds (bet + win)")
+        saturated = load.play(tokens, rounds=rounds)
+        figures += _load_figures("saturation", saturated)
+        figures.append(("games_wallet.saturation_vs_pgbench", round(saturated["ops_per_second"] / tps, 3), "ratio"))
+
+        offered = round(TARGET_SHARE * tps, 1)
+        # As many rounds as the wallet can play in the phase's time: an offered rate above what it
+        # sustains would otherwise stretch the phase for minutes without telling more.
+        rounds = max(5, int(min(offered, 1.2 * saturated["ops_per_second"]) * seconds / (2 * PLAYERS)))
+        log(f"bench: paced at {offered} ops/s (25 % of TPC-B), {PLAYERS} players x {rounds} rounds")
+        paced = load.play(tokens, rounds=rounds, rate=offered)
+        figures += _load_figures("paced", paced)
+        figures.append(("games_wallet.paced_offered", offered, "ops/s"))
+        figures.append(("games_wallet.paced_vs_pgbench", round(paced["ops_per_second"] / tps, 3), "ratio"))
+        met = paced["ops_per_second"] >= 0.95 * offered and paced["p95_ms"] <= TARGET_P95_MS
+        figures.append(("games_wallet.paced_target_met", int(met), "1=yes"))
+
+        # The highest of a few paced rates (shares of the saturation rate) that keeps p95 within 20 ms.
+        for share in SHARES_OF_SATURATION:
+            rate = round(share * saturated["ops_per_second"], 1)
+            rounds = max(5, int(rate * seconds / (2 * PLAYERS)))
+            log(f"bench: paced at {rate} ops/s ({share:.0%} of saturation), {PLAYERS} players x {rounds} rounds")
+            sustained = load.play(tokens, rounds=rounds, rate=rate)
+            if sustained["p95_ms"] <= TARGET_P95_MS:
+                break
+        figures += _load_figures("within_p95_target", sustained)
+        figures.append(("games_wallet.within_p95_target_vs_pgbench", round(sustained["ops_per_second"] / tps, 3),
+                        "ratio"))
+
+        # The same rounds settled by one bet-win call each: a round is one request instead of two.
+        rounds = max(5, int(saturated["ops_per_second"] * seconds / PLAYERS))
+        log(f"bench: bet-win calls, {PLAYERS} players x {rounds} rounds")
+        combined = load.play(tokens, rounds=rounds, combined=True)
+        figures += [("games_wallet.betwin_rounds_per_second", combined["ops_per_second"], "rounds/s"),
+                    ("games_wallet.betwin_p95", combined["p95_ms"], "ms")]
+
+        figures += _hot_player(load, players[PLAYERS], game)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return figures
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+def _bench_game():
+    from games.models import Game, Vendor
+
+    vendor, _ = Vendor.objects.update_or_create(code=VENDOR, defaults={
+        "name": "Bench Games", "launch_url": "http://127.0.0.1:9/game", "enabled": True})
+    game, _ = Game.objects.update_or_create(vendor=vendor, code="bench-slot", defaults={
+        "name": "Bench Slot", "rtp": Decimal("96.00"), "enabled": True, "restricted_countries": []})
+    return game
+
+
+def _bench_players(count: int) -> list:
+    """Players with plenty of real money, deposited through the wallet's own payment services."""
+    from datetime import date
+
+    from players.models import Brand, Player
+    from wallet.selectors import wallet_balance
+    from wallet.services.payments import deposit_approve, deposit_request
+
+    brand, _ = Brand.objects.get_or_create(code="bench-games", defaults={"name": "Bench", "origin": "bench.example"})
+    players = list(Player.objects.filter(brand=brand).order_by("pk")[:count])
+    for n in range(len(players), count):
+        players.append(Player.objects.create(
+            brand=brand, username=f"bench-games-{n}", email=f"bench-games-{n}@bench.example", password="!",
+            birth_date=date(1990, 1, 1), country="MT", currency="EUR", language="en", origin=brand.origin))
+    for player in players:
+        if wallet_balance(player).real_money < 5000:
+            payment = deposit_request(player=player, amount="50000.00", currency="EUR",
+                                      external_id=f"bench-{uuid.uuid4().hex}").payment
+            deposit_approve(payment_id=payment.pk, psp_reference=f"bench-{payment.pk}", amount="50000.00",
+                            currency="EUR")
+    return players
+
+
+def _sessions(players: list, game) -> list[str]:
+    from games.services.sessions import game_launch
+
+    return [game_launch(player=player, game_id=game.pk).token for player in players]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _gunicorn(port: int, workers: int, secret: str) -> subprocess.Popen:
+    env = {**os.environ, "GAME_PROVIDER_SECRETS": json.dumps({VENDOR: secret}), "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    log(f"bench: gunicorn, {workers} sync workers, port {port}")
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "igaming.wsgi", "-w", str(workers),
+                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "256"],
+                            cwd=ROOT, env=env)
+
+
+def _wait_for_health(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer")
+
+
+# --- the load generator: the provider simulator ------------------------------------------------------
+
+
+class _Load:
+    def __init__(self, wallet_url: str, secret: str):
+        self.wallet_url, self.secret = wallet_url, secret
+
+    def play(self, tokens: list[str], *, rounds: int, rate: float = 0.0, combined: bool = False) -> dict:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(tokens, handle)
+        try:
+            command = [sys.executable, "-m", "simulators.provider", "play", "--tokens-file", handle.name,
+                       "--rounds", str(rounds), "--wallet-url", self.wallet_url, "--vendor", VENDOR,
+                       "--secret", self.secret, "--bet", "1.00", "--currency", "EUR", "--timeout", "30"]
+            if rate:
+                command += ["--rate", str(rate)]
+            if combined:
+                command.append("--combined")
+            output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=900).stdout
+        finally:
+            os.unlink(handle.name)
+        summary = json.loads(output.strip().splitlines()[-1])
+        refused = {code: count for code, count in summary["codes"].items() if code != "OK"}
+        if refused:
+            raise RuntimeError(f"the wallet refused calls during the load: {refused}")
+        return summary
+
+
+def _load_figures(phase: str, summary: dict) -> list[Figure]:
+    return [
+        (f"games_wallet.{phase}_ops_per_second", summary["ops_per_second"], "ops/s"),
+        (f"games_wallet.{phase}_p50", summary["p50_ms"], "ms"),
+        (f"games_wallet.{phase}_p95", summary["p95_ms"], "ms"),
+        (f"games_wallet.{phase}_p99", summary["p99_ms"], "ms"),
+    ]
+
+
+# --- one hot player ----------------------------------------------------------------------------------
+
+
+def _hot_player(load: _Load, player, game) -> list[Figure]:
+    """50 concurrent rounds on one player's session (50 bets at once, then their wins); check the books."""
+    from games.models import GameTransaction, TransactionKind
+    from wallet.selectors import wallet_balance
+
+    before = wallet_balance(player)
+    [token] = _sessions([player], game)
+    log(f"bench: one hot player, {HOT_BETS} concurrent bets")
+    summary = load.play([token] * HOT_BETS, rounds=1)
+    after = wallet_balance(player)
+    calls = GameTransaction.objects.filter(player=player, session__token_hash=_hash(token))
+    bets = calls.filter(kind=TransactionKind.BET).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    wins = calls.filter(kind=TransactionKind.WIN).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    accepted = calls.filter(kind=TransactionKind.BET).count()
+    exact = (before.real_money + before.bonus_money - bets + wins == after.real_money + after.bonus_money)
+    if accepted != HOT_BETS or not exact or not _ledger_matches(player):
+        raise RuntimeError(f"hot player: {accepted} of {HOT_BETS} bets booked, balance exact: {exact}")
+    return [("games_wallet.hot_player_bets_booked", accepted, f"of {HOT_BETS}"),
+            ("games_wallet.hot_player_balance_exact", int(exact), "1=yes"),
+            ("games_wallet.hot_player_p95", summary["p95_ms"], "ms")]
+
+
+def _hash(token: str) -> str:
+    from games.selectors import token_hash
+
+    return token_hash(token)
+
+
+def _ledger_matches(player) -> bool:
+    from wallet.models import Account, Entry
+
+    return all(account.balance == (Entry.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or 0)
+               for account in Account.objects.filter(player=player))
+
+

@@ -1,0 +1,81 @@
+"""How a provider signs a seamless-wallet request, and how we check it: the one place that knows.
+
+Headers of every request:
+- `X-Provider`: the vendor code;
+- `X-Timestamp`: Unix time in seconds, within GAME_SIGNATURE_MAX_SKEW_SECONDS (default 300) of ours;
+- `X-Nonce`: 8 to 64 characters, new for every request (a retry of a transaction gets a new one);
+- `X-Signature`: lowercase hex HMAC-SHA256, keyed with the vendor's secret, of
+  `<timestamp> "." <nonce> "." <raw body bytes>`.
+
+A request whose nonce was already seen inside the window is a replay and is refused; a retry of the
+same transaction is a new request (new timestamp, nonce and signature) with the same body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from games.exceptions import InvalidSignature, RequestExpired, RequestReplayed, UnknownProvider
+
+NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+HEADERS = ("X-Provider", "X-Timestamp", "X-Nonce", "X-Signature")
+
+
+def sign(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
+    message = timestamp.encode() + b"." + nonce.encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_headers(*, vendor: str, secret: str, body: bytes, timestamp: int | None = None,
+                   nonce: str | None = None) -> dict[str, str]:
+    """The headers of a signed request (tests, the admin's tools and the benchmark sign with this)."""
+    import secrets
+
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or secrets.token_hex(12)
+    return {"X-Provider": vendor, "X-Timestamp": stamp, "X-Nonce": nonce,
+            "X-Signature": sign(secret, stamp, nonce, body)}
+
+
+def provider_secret(vendor_code: str) -> str | None:
+    return settings.GAME_PROVIDER_SECRETS.get(vendor_code) or None
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    vendor_code: str
+    timestamp: int
+    nonce: str
+
+
+def signature_verify(*, headers, body: bytes, now: float | None = None) -> SignedRequest:
+    """Check a request's signature, age and novelty; raise the contract's error when one fails.
+
+    Order matters: only a correctly signed request may spend a nonce, so an attacker cannot burn the
+    nonces of real requests. The nonce is remembered in Redis (SET NX) for twice the window.
+    """
+    vendor_code, stamp, nonce, signature = (headers.get(name, "") for name in HEADERS)
+    if not vendor_code:
+        raise UnknownProvider("The X-Provider header is missing.")
+    secret = provider_secret(vendor_code)
+    if secret is None:
+        raise UnknownProvider()
+    if not stamp.isdigit() or not NONCE.match(nonce) or not signature:
+        raise InvalidSignature("X-Timestamp, X-Nonce and X-Signature are required.")
+    expected = sign(secret, stamp, nonce, body)
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise InvalidSignature()
+    window = settings.GAME_SIGNATURE_MAX_SKEW_SECONDS
+    now = time.time() if now is None else now
+    if abs(now - int(stamp)) > window:
+        raise RequestExpired()
+    if not cache.add(f"games:nonce:{vendor_code}:{nonce}", 1, timeout=2 * window):
+        raise RequestReplayed()
+    return SignedRequest(vendor_code=vendor_code, timestamp=int(stamp), nonce=nonce)

@@ -1,0 +1,191 @@
+"""The seamless-wallet API (/wallet-api/v1/): game providers call it for every bet and win.
+
+Each view checks the request's signature (`signing.signature_verify`) before it reads the body,
+parses the body, calls one service and renders its answer. Errors share one body,
+`{"error", "code", ...}` with the stable UPPER_CASE codes of `games.exceptions` and, when the player
+is known, their balance.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, parsers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from games import exceptions as errors
+from games.seamless import serializers
+from games.seamless.signing import signature_verify
+from games.selectors import vendor_for_code
+from games.services import play
+from igaming.api_errors import _flatten, error_body
+from igaming.api_errors import exception_handler as default_exception_handler
+
+
+class ExactJSONParser(parsers.JSONParser):
+    """JSON whose numbers with a fraction are read as Decimals, never floats."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            text = stream.read().decode((parser_context or {}).get("encoding") or "utf-8")
+            return json.loads(text, parse_float=Decimal)
+        except ValueError as error:
+            raise exceptions.ParseError(f"JSON parse error - {error}") from None
+
+
+def seamless_exception_handler(exc, context):
+    """The contract's error body: UPPER_CASE codes, and the balance when the player is known."""
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(error_body("The request is not valid.", errors.InvalidRequest.code, _flatten(exc.detail)),
+                        status=400)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(error_body(str(exc.detail), errors.InvalidRequest.code), status=400)
+    if isinstance(exc, errors.GamesError):
+        body = error_body(exc.message, exc.code, exc.fields)
+        if exc.player is not None:
+            body |= play.balance_of(exc.player)
+        return Response(body, status=exc.status_code)
+    return default_exception_handler(exc, context)
+
+
+SIGNATURE_HEADERS = [
+    OpenApiParameter("X-Provider", str, OpenApiParameter.HEADER, required=True, description="Your vendor code."),
+    OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, required=True,
+                     description="Unix time in seconds; refused when more than 5 minutes from ours (REQUEST_EXPIRED)."),
+    OpenApiParameter("X-Nonce", str, OpenApiParameter.HEADER, required=True,
+                     description="8-64 characters [A-Za-z0-9_-], new for every request; a repeat is REQUEST_REPLAYED."),
+    OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, required=True,
+                     description='Hex HMAC-SHA256 with your secret of `<timestamp> "." <nonce> "." <raw body>` '
+                                 "(INVALID_SIGNATURE otherwise)."),
+]
+
+
+def _error(*classes) -> OpenApiResponse:
+    codes = ", ".join(f"`{cls.code}`" for cls in classes)
+    return OpenApiResponse(serializers.ErrorOut, description=f"`{{\"error\", \"code\", ...balance}}`; code: {codes}")
+
+
+AUTH_ERRORS = (errors.UnknownProvider, errors.InvalidSignature, errors.RequestExpired, errors.RequestReplayed,
+               errors.InvalidToken)
+
+
+def _responses(ok, *more: type[errors.GamesError]) -> dict:
+    by_status: dict[int, list] = {400: [errors.InvalidRequest], 401: list(AUTH_ERRORS)}
+    for cls in more:
+        by_status.setdefault(cls.status_code, []).append(cls)
+    return {200: ok, **{status: _error(*classes) for status, classes in sorted(by_status.items())}}
+
+
+class SeamlessView(APIView):
+    """Signed provider calls: no session, no CSRF, no player token; the signature is the credential."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [ExactJSONParser]
+    throttle_classes: list = []
+
+    def initial(self, request, *args, **kwargs):
+        signed = signature_verify(headers=request.headers, body=request.body)
+        vendor = vendor_for_code(signed.vendor_code)
+        if vendor is None:
+            raise errors.UnknownProvider()
+        request.vendor = vendor
+        super().initial(request, *args, **kwargs)
+
+    def get_exception_handler(self):
+        return seamless_exception_handler
+
+    def parse(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def answer(self, answer: play.Answer) -> Response:
+        return Response(answer.body, status=answer.status)
+
+
+TAGS = ["seamless wallet"]
+
+
+class AuthenticateView(SeamlessView):
+    @extend_schema(tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
+                   responses=_responses(serializers.AuthenticateOut, errors.SessionExpired, errors.PlayerBlocked),
+                   summary="Session token -> player, currency and balance")
+    def post(self, request):
+        data = self.parse(serializers.TokenIn)
+        return self.answer(play.seamless_authenticate(vendor=request.vendor, token=data["token"]))
+
+
+class BalanceView(SeamlessView):
+    @extend_schema(tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
+                   responses=_responses(serializers.BalanceOut), summary="The player's balance")
+    def post(self, request):
+        data = self.parse(serializers.TokenIn)
+        return self.answer(play.seamless_balance(vendor=request.vendor, token=data["token"]))
+
+
+BET_ERRORS = (errors.CurrencyMismatch, errors.InsufficientFunds, errors.SessionExpired, errors.PlayerBlocked,
+              errors.LimitReached, errors.GameUnavailable, errors.DuplicateTransaction, errors.TransactionRolledBack,
+              errors.RoundClosed)
+
+
+class BetView(SeamlessView):
+    @extend_schema(
+        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetIn,
+        responses=_responses(serializers.BetOut, *BET_ERRORS),
+        summary="Debit a bet (real money first, then bonus money)",
+        description="Idempotent by `transaction_id`: a retry gets the first answer; the same id with other "
+                    "content is `DUPLICATE_TRANSACTION`. Refused on an ended session (`SESSION_EXPIRED`) and "
+                    "after a rollback of the same id (`TRANSACTION_ROLLED_BACK`). `reality_check` is present "
+                    "when the player's reality check is due.",
+        examples=[OpenApiExample("bet", request_only=True, value={
+            "token": "session-token", "transaction_id": "bet-1001", "round_id": "r-77", "amount": "1.00",
+            "currency": "EUR"})],
+    )
+    def post(self, request):
+        data = self.parse(serializers.BetIn)
+        return self.answer(play.seamless_bet(vendor=request.vendor, **data))
+
+
+class WinView(SeamlessView):
+    @extend_schema(
+        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.WinIn,
+        responses=_responses(serializers.WinOut, errors.CurrencyMismatch, errors.DuplicateTransaction,
+                             errors.RoundNotFound, errors.RoundClosed),
+        summary="Credit a win into real money (0 closes a losing round)",
+        description="Idempotent by `transaction_id`. Accepted after the session ended.",
+    )
+    def post(self, request):
+        data = self.parse(serializers.WinIn)
+        return self.answer(play.seamless_win(vendor=request.vendor, **data))
+
+
+class RollbackView(SeamlessView):
+    @extend_schema(
+        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.RollbackIn,
+        responses=_responses(serializers.RollbackOut, errors.DuplicateTransaction, errors.TransactionNotFound,
+                             errors.TransactionRolledBack),
+        summary="Refund a bet, at most once",
+        description="Idempotent by `transaction_id`. Accepted after the session ended. A rollback of a bet we "
+                    "never took answers `TRANSACTION_NOT_FOUND` (404) and is remembered: the bet, if it "
+                    "arrives later, is refused with `TRANSACTION_ROLLED_BACK`.",
+    )
+    def post(self, request):
+        data = self.parse(serializers.RollbackIn)
+        return self.answer(play.seamless_rollback(vendor=request.vendor, **data))
+
+
+class BetWinView(SeamlessView):
+    @extend_schema(
+        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetWinIn,
+        responses=_responses(serializers.BetWinOut, *BET_ERRORS, errors.RoundNotFound),
+        summary="Settle a bet and its win together (both or neither)",
+        description="Each part is idempotent by its own id; the round is closed.",
+    )
+    def post(self, request):
+        data = self.parse(serializers.BetWinIn)
+        return self.answer(play.seamless_bet_win(vendor=request.vendor, **data))
