@@ -177,7 +177,8 @@ SPECTACULAR_SETTINGS = {
 
 # Fast Track real-time events (we send them): where to, with which credential, how long to wait.
 FASTTRACK_BASE_URL = env("FASTTRACK_BASE_URL", default="http://127.0.0.1:8100")
-FASTTRACK_API_KEY = env("FASTTRACK_API_KEY", default="")
+# A developer machine gets a key generated under .data/, which `make run` also gives the Fast Track simulator.
+FASTTRACK_API_KEY = env("FASTTRACK_API_KEY", default="") or _dev_secret("fasttrack_api_key")
 FASTTRACK_API_KEY_HEADER = env("FASTTRACK_API_KEY_HEADER", default="X-API-Key")
 FASTTRACK_CONNECT_TIMEOUT = env.float("FASTTRACK_CONNECT_TIMEOUT", default=2.0)
 FASTTRACK_READ_TIMEOUT = env.float("FASTTRACK_READ_TIMEOUT", default=5.0)

@@ -27,7 +27,7 @@ select{font:inherit;padding:6px;border-radius:6px}
 small{opacity:.7} a{color:#cfc2ff}
 </style></head><body>
 <h1>__TITLE__</h1><small>Demo Games · RTP __RTP__% · round results from a seeded RNG</small>
-<div class="reels" id="reels"><div class="reel">7️⃣</div><div class="reel">7️⃣</div><div class="reel">7️⃣</div></div>
+<div class="reels" id="reels"><div class="reel">7</div><div class="reel">7</div><div class="reel">7</div></div>
 <div class="row">Balance: <strong id="balance">…</strong> <span id="currency"></span></div>
 <div class="row"><label>Bet <select id="bet">__BETS__</select></label>
 <button id="spin" disabled>SPIN</button></div>

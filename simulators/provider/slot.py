@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from simulators.provider.wallet_client import Result, WalletClient
 
-SYMBOLS = ["🍒", "🍋", "🍊", "🔔", "⭐", "💎", "7️⃣"]
+SYMBOLS = ["🍒", "🍋", "🍊", "🔔", "⭐", "💎", "7"]
 # (symbol shown three times, multiplier, base probability)
 PAYTABLE = [
     ("🍒", Decimal("0.5"), 0.20),
@@ -22,7 +22,7 @@ PAYTABLE = [
     ("🔔", Decimal("5"), 0.03),
     ("⭐", Decimal("10"), 0.012),
     ("💎", Decimal("25"), 0.004),
-    ("7️⃣", Decimal("100"), 0.0008),
+    ("7", Decimal("100"), 0.0008),
 ]
 
 
