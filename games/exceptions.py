@@ -130,3 +130,10 @@ class RoundClosed(GamesError):
     code = "ROUND_CLOSED"
     default_message = "The round is closed."
 
+
+class ServiceUnavailable(GamesError):
+    """The replay store (Redis) cannot be reached: the request is refused unchecked, and may be retried."""
+
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "The wallet cannot check this request right now; retry it."

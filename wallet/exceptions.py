@@ -78,3 +78,11 @@ class PspUnavailable(WalletError):
     status_code = 503
     code = "psp_unavailable"
     default_message = "The payment provider did not answer."
+
+
+class ReplayCheckUnavailable(WalletError):
+    """The replay memory (Redis) cannot be reached: the webhook is refused unchecked; the PSP retries."""
+
+    status_code = 503
+    code = "replay_check_unavailable"
+    default_message = "The webhook cannot be checked for replay right now; send it again later."

@@ -27,8 +27,15 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
-from wallet.exceptions import PspUnavailable, WalletInputInvalid, WebhookRefused, WebhookReplayed
+from wallet.exceptions import (
+    PspUnavailable,
+    ReplayCheckUnavailable,
+    WalletInputInvalid,
+    WebhookRefused,
+    WebhookReplayed,
+)
 from wallet.money import money_str
 
 TIMESTAMP_HEADER = "X-PSP-Timestamp"
@@ -63,7 +70,11 @@ def webhook_authenticate(*, body: bytes, timestamp: str | None, signature: str |
     tolerance = settings.PSP_WEBHOOK_TOLERANCE_SECONDS
     if abs((time.time() if now is None else now) - stamp) > tolerance:
         raise WebhookRefused("The timestamp is outside the accepted window.")
-    if not cache.add(f"wallet:psp-signature:{expected}", 1, timeout=2 * tolerance + 60):
+    try:
+        first_use = cache.add(f"wallet:psp-signature:{expected}", 1, timeout=2 * tolerance + 60)
+    except RedisError:
+        raise ReplayCheckUnavailable() from None
+    if not first_use:
         raise WebhookReplayed()
 
 

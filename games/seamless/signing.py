@@ -21,8 +21,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
-from games.exceptions import InvalidSignature, RequestExpired, RequestReplayed, UnknownProvider
+from games.exceptions import (
+    InvalidSignature,
+    RequestExpired,
+    RequestReplayed,
+    ServiceUnavailable,
+    UnknownProvider,
+)
 
 NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 HEADERS = ("X-Provider", "X-Timestamp", "X-Nonce", "X-Signature")
@@ -76,6 +83,10 @@ def signature_verify(*, headers, body: bytes, now: float | None = None) -> Signe
     now = time.time() if now is None else now
     if abs(now - int(stamp)) > window:
         raise RequestExpired()
-    if not cache.add(f"games:nonce:{vendor_code}:{nonce}", 1, timeout=2 * window):
+    try:
+        first_use = cache.add(f"games:nonce:{vendor_code}:{nonce}", 1, timeout=2 * window)
+    except RedisError:
+        raise ServiceUnavailable() from None  # without the replay check the request is not safe to take
+    if not first_use:
         raise RequestReplayed()
     return SignedRequest(vendor_code=vendor_code, timestamp=int(stamp), nonce=nonce)

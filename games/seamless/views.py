@@ -74,7 +74,8 @@ AUTH_ERRORS = (errors.UnknownProvider, errors.InvalidSignature, errors.RequestEx
 
 
 def _responses(ok, *more: type[errors.GamesError]) -> dict:
-    by_status: dict[int, list] = {400: [errors.InvalidRequest], 401: list(AUTH_ERRORS)}
+    by_status: dict[int, list] = {400: [errors.InvalidRequest], 401: list(AUTH_ERRORS),
+                                  503: [errors.ServiceUnavailable]}
     for cls in more:
         by_status.setdefault(cls.status_code, []).append(cls)
     return {200: ok, **{status: _error(*classes) for status, classes in sorted(by_status.items())}}

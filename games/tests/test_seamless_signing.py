@@ -122,3 +122,23 @@ def test_a_vendor_cannot_use_another_vendors_session(provider, session_token):
 def test_a_get_on_the_wallet_api_is_refused_as_json(provider, vendor):
     response = provider.get("/wallet-api/v1/nope")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_a_request_that_cannot_be_checked_for_replay_gets_a_503_and_writes_nothing(
+        provider, session_token, funded, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from games.seamless import signing
+
+    def redis_down(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(signing.cache, "add", redis_down)
+    _, token = session_token
+    body = bet_body(token)
+
+    response = post(provider, body, signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body))
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert real_balance(funded) == Decimal("10.00")

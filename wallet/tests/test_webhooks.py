@@ -101,6 +101,22 @@ def test_a_replayed_webhook_is_refused(api, player, deposit):
     assert wallet_balance(player).real_money == Decimal("30.00")
 
 
+def test_a_webhook_that_cannot_be_checked_for_replay_gets_a_503_and_changes_nothing(
+        api, player, deposit, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def redis_down(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(psp.cache, "add", redis_down)
+
+    response = send(api, event(deposit))
+
+    assert response.status_code == 503 and response.json()["code"] == "replay_check_unavailable"
+    assert Payment.objects.get(pk=deposit.pk).status == PaymentStatus.REQUESTED
+    assert wallet_balance(player).real_money == Decimal("0.00")
+
+
 def test_the_psp_resending_an_event_is_applied_once(api, player, deposit):
     payload = event(deposit)
 
