@@ -29,6 +29,12 @@ class LoginLockedOut(PlayerError):
     default_message = "Too many failed logins. Try again later."
 
 
+class LoginUnavailable(PlayerError):
+    status_code = 503
+    code = "login_unavailable"
+    default_message = "Logging in is not possible right now. Try again in a moment."
+
+
 class AccountDeactivated(PermissionRefused):
     code = "account_deactivated"
     default_message = "This account is deactivated."

@@ -17,11 +17,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.functions import Upper
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from audit.services import audit_record
 from crm.models import EventType
 from crm.services import crm_event_record
-from players.exceptions import AccountDeactivated, InvalidCredentials, LoginLockedOut
+from players.exceptions import AccountDeactivated, InvalidCredentials, LoginLockedOut, LoginUnavailable
 from players.models import AccountStatus, Player, PlayerLogin, PlayerToken
 
 LOCKOUT_SECONDS = 15 * 60
@@ -76,16 +77,20 @@ def player_login(
     AccountDeactivated; a failure writes nothing to the database.
     """
     key = _failure_key(identifier, ip_address)
-    if cache.get(key, 0) >= settings.PLAYER_LOGIN_FAILURE_LIMIT:
-        raise LoginLockedOut()
-    player = _find_player(identifier)
-    if not check_password(password, player.password if player else _DUMMY_PASSWORD_HASH) or player is None:
-        cache.add(key, 0, timeout=LOCKOUT_SECONDS)
-        cache.incr(key)
-        raise InvalidCredentials()
-    if player.status == AccountStatus.DEACTIVATED:
-        raise AccountDeactivated()
-    cache.delete(key)
+    try:
+        if cache.get(key, 0) >= settings.PLAYER_LOGIN_FAILURE_LIMIT:
+            raise LoginLockedOut()
+        player = _find_player(identifier)
+        if not check_password(password, player.password if player else _DUMMY_PASSWORD_HASH) or player is None:
+            cache.add(key, 0, timeout=LOCKOUT_SECONDS)
+            cache.incr(key)
+            raise InvalidCredentials()
+        if player.status == AccountStatus.DEACTIVATED:
+            raise AccountDeactivated()
+        cache.delete(key)
+    except RedisError:
+        # Without the failure counter brute force could not be stopped: refuse rather than fail open.
+        raise LoginUnavailable() from None
     with transaction.atomic():
         login = _record_login(player=player, ip_address=ip_address, user_agent=user_agent, channel=channel)
         token = _issue_token(player) if issue_token else None

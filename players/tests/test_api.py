@@ -154,6 +154,22 @@ def test_repeated_wrong_passwords_lock_the_login_out(api, player, settings):
     assert response.json()["code"] == "too_many_attempts"
 
 
+def test_login_answers_503_when_the_failure_counter_is_unreachable(api, player, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from players.services import auth
+
+    def redis_down(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(auth.cache, "get", redis_down)
+    response = api.post("/api/v1/players/login", {"username": player.username, "password": PASSWORD}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "login_unavailable"
+    assert not PlayerLogin.objects.exists()
+
+
 def test_logout_revokes_the_token(api, player):
     token = api.post("/api/v1/players/login", {"username": player.username, "password": PASSWORD},
                      format="json").json()["token"]
