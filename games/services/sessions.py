@@ -191,9 +191,16 @@ def session_end_in_lock(session: GameSession, now: datetime) -> GameSession:
     return session
 
 
-def _lock(session_pk: int) -> GameSession:
-    return (GameSession.objects.select_for_update(of=("self",))
-            .select_related("player", "game", "game__vendor").get(pk=session_pk))
+def _lock(session_id, *, player: Player | None = None) -> GameSession:
+    """Lock one session (of `player`, when given); SessionNotFound for a bad, unknown or foreign id."""
+    try:
+        session = (GameSession.objects.select_for_update(of=("self",))
+                   .select_related("player", "game", "game__vendor").get(pk=int(session_id)))
+    except (ValueError, TypeError, OverflowError, GameSession.DoesNotExist):
+        raise SessionNotFound() from None
+    if player is not None and session.player_id != player.pk:
+        raise SessionNotFound()
+    return session
 
 
 def game_session_close(*, player: Player, session_id) -> GameSession:
@@ -203,12 +210,7 @@ def game_session_close(*, player: Player, session_id) -> GameSession:
     """
     now = timezone.now()
     with transaction.atomic():
-        try:
-            session = _lock(int(session_id))
-        except (ValueError, TypeError, OverflowError, GameSession.DoesNotExist):
-            raise SessionNotFound() from None
-        if session.player_id != player.pk:
-            raise SessionNotFound()
+        session = _lock(session_id, player=player)
         if session_overdue(session, now) is not None:
             return session_end_in_lock(session, now)
         return _end(session, status=SessionStatus.CLOSED, reason="Closed by the player.", now=now)
@@ -221,12 +223,7 @@ def game_session_reality_check_ack(*, player: Player, session_id) -> GameSession
     """
     now = timezone.now()
     with transaction.atomic():
-        try:
-            session = _lock(int(session_id))
-        except (ValueError, TypeError, OverflowError, GameSession.DoesNotExist):
-            raise SessionNotFound() from None
-        if session.player_id != player.pk:
-            raise SessionNotFound()
+        session = _lock(session_id, player=player)
         if session.is_active and session.reality_check_minutes and session.reality_check_due_at <= now:
             session.reality_check_due_at = now + timedelta(minutes=session.reality_check_minutes)
             session.save(update_fields=["reality_check_due_at"])
@@ -267,10 +264,7 @@ def game_session_end_by_staff(*, session_id: int, actor, reason: str) -> GameSes
         raise ReasonRequired()
     now = timezone.now()
     with transaction.atomic():
-        try:
-            session = _lock(int(session_id))
-        except (ValueError, TypeError, OverflowError, GameSession.DoesNotExist):
-            raise SessionNotFound() from None
+        session = _lock(session_id)
         if not session.is_active:
             return session
         before = {"status": session.status}
