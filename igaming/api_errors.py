@@ -24,7 +24,7 @@ def error_body(message: str, code: str, fields: dict | None = None) -> dict:
     return body
 
 
-def _flatten(detail) -> dict:
+def field_errors(detail) -> dict:
     if isinstance(detail, dict):
         return {key: [str(item) for item in (value if isinstance(value, list) else [value])]
                 for key, value in detail.items()}
@@ -41,7 +41,7 @@ def exception_handler(exc, context):
     if isinstance(exc, PermissionDenied):
         return Response(error_body("You are not allowed to do this.", "forbidden"), status=403)
     if isinstance(exc, exceptions.ValidationError):
-        return Response(error_body("Invalid input.", "invalid", _flatten(exc.detail)), status=400)
+        return Response(error_body("Invalid input.", "invalid", field_errors(exc.detail)), status=400)
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         headers = {}

@@ -15,6 +15,7 @@ from crm import selectors as crm_selectors
 from igaming.admin_tools import CappedCountPaginator, ReasonForm, run_with_reason
 from igaming.errors import DomainError
 from players import selectors
+from players.api import client_ip, user_agent
 from players.models import (
     Brand,
     ConsentChange,
@@ -239,8 +240,8 @@ class PlayerAdmin(admin.ModelAdmin):
         if request.method != "POST" or not request.user.has_perm("players.impersonate_player"):
             raise PermissionDenied
         player = get_object_or_404(Player, pk=player_id)
-        auth.player_impersonate(player=player, staff_user=request.user, ip_address=request.META.get("REMOTE_ADDR"),
-                                user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        auth.player_impersonate(player=player, staff_user=request.user, ip_address=client_ip(request),
+                                user_agent=user_agent(request))
         start_session(request, player, impersonated_by=request.user)
         return redirect("/profile")
 

@@ -28,7 +28,7 @@ def player_required(view):
     return wrapper
 
 
-def _show_domain_error(form, error: DomainError) -> None:
+def show_domain_error(form, error: DomainError) -> None:
     """Put a service's refusal on the form: field errors where the field exists, else on top."""
     for field, field_messages in error.fields.items():
         for message in field_messages:
@@ -57,7 +57,7 @@ def register(request):
             player = accounts.player_register(**data, consents=form.consents(), ip_address=client_ip(request),
                                               user_agent=user_agent(request))
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             result = auth.player_login(identifier=player.username, password=data["password"],
                                        ip_address=client_ip(request), user_agent=user_agent(request))
@@ -75,7 +75,7 @@ def login(request):
             result = auth.player_login(identifier=form.cleaned_data["username"], password=form.cleaned_data["password"],
                                        ip_address=client_ip(request), user_agent=user_agent(request))
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             start_session(request, result.player)
             next_url = request.GET.get("next", "")
@@ -99,7 +99,7 @@ def profile(request):
         try:
             accounts.player_profile_update(player=player, changes=form.cleaned_data)
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, "Profile saved.")
             return redirect("/profile")
@@ -131,7 +131,7 @@ def limits_page(request):
                                             period=form.cleaned_data["period"] or "",
                                             value=form.cleaned_data["value"] or None)
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             if limit.pending_effective_at:
                 messages.info(request, f"Your change takes effect on {limit.pending_effective_at:%Y-%m-%d %H:%M} UTC "
@@ -159,7 +159,7 @@ def self_exclusion(request):
         try:
             blocks.player_self_exclude(player=request.player, until=until)
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             messages.warning(request, "You are self-excluded. You can still log in to withdraw your balance.")
             return redirect("/self-exclusion")
@@ -175,7 +175,7 @@ def timeout(request):
         try:
             blocks.player_timeout(player=request.player, duration=timedelta(hours=int(form.cleaned_data["hours"])))
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             messages.warning(request, "Your break has started.")
             return redirect("/timeout")

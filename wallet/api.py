@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import codecs
-import json
-from decimal import Decimal
-
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from igaming.parsers import DecimalJSONParser
 from wallet import psp, selectors, serializers
 from wallet.exceptions import PaymentNotFound
 from wallet.models import PaymentKind
@@ -27,21 +22,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="1-100 characters [A-Za-z0-9._:-], unique per request. Sending the same key again returns the "
                 "first result (with `Idempotent-Replayed: true`); the same key with another amount is a 409.",
 )
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number")
-
-
-class DecimalJSONParser(JSONParser):
-    """JSON with every fractional number parsed as an exact Decimal, never a float; NaN and Infinity refused."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal, parse_constant=_refuse_constant)
-        except ValueError as error:
-            raise ParseError(f"JSON parse error - {error}") from None
 
 
 def parse(serializer_class, data):

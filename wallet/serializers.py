@@ -1,7 +1,7 @@
 """Input and output shapes of the wallet API. Rules live in the services; these only parse and render.
 
 Amounts in: a string of decimal digits ("10.50") or a JSON number; numbers are parsed as exact
-Decimals (`DecimalJSONParser`), never floats. Amounts out: strings with the currency's places.
+Decimals (`igaming.parsers.DecimalJSONParser`), never floats. Amounts out: strings with the currency's places.
 """
 
 from decimal import Decimal

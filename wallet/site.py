@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from igaming.errors import DomainError
-from players.site import _show_domain_error, player_required
+from players.site import player_required, show_domain_error
 from wallet import psp, selectors
 from wallet.forms import CashierForm
 from wallet.models import PaymentKind, PaymentStatus
@@ -53,7 +53,7 @@ def deposit(request):
                                               currency=request.player.currency,
                                               external_id=form.cleaned_data["idempotency_key"])
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             if result.payment.status == PaymentStatus.REQUESTED:
                 return redirect(psp.checkout_url(result.payment))
@@ -72,7 +72,7 @@ def withdraw(request):
                                                  currency=request.player.currency,
                                                  external_id=form.cleaned_data["idempotency_key"])
         except DomainError as error:
-            _show_domain_error(form, error)
+            show_domain_error(form, error)
         else:
             payment = result.payment
             messages.success(request, f"Your withdrawal of {money_str(payment.amount, payment.currency)} "

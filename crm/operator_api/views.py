@@ -29,6 +29,7 @@ from crm.operator_api.authentication import (
 from crm.operator_api.exceptions import OperatorAuthFailed, SessionNotFound, UnsupportedGrantType, UserNotFound
 from igaming.errors import DomainError
 from players import selectors as player_selectors
+from players.api import client_ip
 from players.models import ActorKind, Player
 from players.services.consents import player_consents_set
 
@@ -140,7 +141,7 @@ class UserConsentsView(OperatorApiView):
         data = _parse(serializers.OperatorConsentsIn, request.data)
         player = player_consents_set(
             player=player, consents={item["type"]: item["opted_in"] for item in data["consents"]},
-            actor_kind=ActorKind.CRM, source="fasttrack", ip_address=request.META.get("REMOTE_ADDR"),
+            actor_kind=ActorKind.CRM, source="fasttrack", ip_address=client_ip(request),
         )
         return Response(contract.user_consents(player))
 

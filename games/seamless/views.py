@@ -8,11 +8,8 @@ is known, their balance.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,25 +19,15 @@ from games.seamless import serializers
 from games.seamless.signing import signature_verify
 from games.selectors import vendor_for_code
 from games.services import play
-from igaming.api_errors import _flatten, error_body
+from igaming.api_errors import error_body, field_errors
 from igaming.api_errors import exception_handler as default_exception_handler
-
-
-class ExactJSONParser(parsers.JSONParser):
-    """JSON whose numbers with a fraction are read as Decimals, never floats."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            text = stream.read().decode((parser_context or {}).get("encoding") or "utf-8")
-            return json.loads(text, parse_float=Decimal)
-        except ValueError as error:
-            raise exceptions.ParseError(f"JSON parse error - {error}") from None
+from igaming.parsers import DecimalJSONParser
 
 
 def seamless_exception_handler(exc, context):
     """The contract's error body: UPPER_CASE codes, and the balance when the player is known."""
     if isinstance(exc, exceptions.ValidationError):
-        return Response(error_body("The request is not valid.", errors.InvalidRequest.code, _flatten(exc.detail)),
+        return Response(error_body("The request is not valid.", errors.InvalidRequest.code, field_errors(exc.detail)),
                         status=400)
     if isinstance(exc, exceptions.ParseError):
         return Response(error_body(str(exc.detail), errors.InvalidRequest.code), status=400)
@@ -86,7 +73,7 @@ class SeamlessView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [ExactJSONParser]
+    parser_classes = [DecimalJSONParser]
     throttle_classes: list = []
 
     def initial(self, request, *args, **kwargs):

@@ -1,0 +1,24 @@
+"""Request parsing shared by every API that takes money."""
+
+import codecs
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+class DecimalJSONParser(JSONParser):
+    """JSON with every fractional number parsed as an exact Decimal, never a float; NaN and Infinity refused."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal, parse_constant=_refuse_constant)
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from None
