@@ -40,6 +40,6 @@ EXPOSE 8000
 # address or user agent: support searches by e-mail and logs hold no personal data.
 # Workers: $WEB_CONCURRENCY (gunicorn reads it), 2 by default.
 ENV WEB_CONCURRENCY=2
-CMD ["gunicorn", "igaming.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "30", "--graceful-timeout", "30", \
-     "--max-requests", "2000", "--max-requests-jitter", "200", "--no-control-socket", "--error-logfile", "-", \
+# Worker class, threads, keep-alive, time-outs and recycling: gunicorn.conf.py.
+CMD ["gunicorn", "igaming.wsgi", "--bind", "0.0.0.0:8000", "--no-control-socket", "--error-logfile", "-", \
      "--access-logfile", "-", "--access-logformat", "\"%(m)s %(U)s\" %(s)s %(B)s %(M)sms"]

@@ -2,12 +2,14 @@
 percentiles, next to pgbench's TPC-B on the same PostgreSQL server in the same run; and one hot player
 taking 50 concurrent bets, every one accounted for.
 
-The platform is served by gunicorn (several sync workers) on a free port; the load generator is the
+The platform is served by gunicorn (threaded workers with keep-alive, gunicorn.conf.py) on a free port;
+the load generator is the
 provider simulator's headless mode (`python -m simulators.provider play`), a separate process whose
 players each hold a keep-alive connection and sign every request. A bet is: verify the signature and
-the nonce (Redis), lock the session and the player's two accounts, check blocks and limits, write
-round, idempotency record and CASINO event, book the ledger transaction (game settlement locked last),
-write USER_BALANCES_UPDATE, commit (synchronous_commit on). A win is the same without the checks.
+the nonce (Redis), then one statement (`games_bet_fast`, the fast path of games/services/fast_path.py):
+lock the session and the player's accounts, check blocks and limits, write round, idempotency record,
+ledger transaction and the CASINO and USER_BALANCES_UPDATE events, commit (synchronous_commit on).
+A win is the same without the checks.
 
 Five measurements:
 - saturation: the 32 players play as fast as the wallet answers (a closed loop): the most it does;
@@ -19,8 +21,8 @@ Five measurements:
 - hot player: 50 concurrent bets (and their wins) on one player; the books are checked after.
 
 Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (gunicorn
-workers, default 3: more only queue on the two cores of the bench machine), BENCH_PGBENCH_SECONDS
-(default 10).
+workers, default 3, each with WEB_THREADS threads, default 2: more only queue on the two cores of the
+bench machine), BENCH_PGBENCH_SECONDS (default 10).
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ def _free_port() -> int:
 
 def _gunicorn(port: int, workers: int, secret: str) -> subprocess.Popen:
     env = {**os.environ, "GAME_PROVIDER_SECRETS": json.dumps({VENDOR: secret}), "DEBUG": "0", "LOG_LEVEL": "WARNING"}
-    log(f"bench: gunicorn, {workers} sync workers, port {port}")
+    log(f"bench: gunicorn, {workers} threaded workers (gunicorn.conf.py), port {port}")
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "igaming.wsgi", "-w", str(workers),
                              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "256"],
                             cwd=ROOT, env=env)

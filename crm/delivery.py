@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from crm.models import DeliveryStatus
 from crm.transports import OutboundEvent, SendResult, Transport, transport_get
+from igaming.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -334,16 +335,11 @@ def delivery_kick(*, countdown: float | None = None) -> None:
         logger.warning("CRM delivery kick not published (%s); the sweep will deliver", type(error).__name__)
 
 
-_redis_client = None
-
-
-def _redis():
-    global _redis_client
-    if _redis_client is None:
-        import redis
-
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    return _redis_client
+# By queue, until when (time.monotonic) a kick this process published is still to run: commits before
+# then need no kick of their own. Kept short of the window, so that a worker clock running a little
+# ahead of ours cannot make the task run before a commit it should see.
+_own_kick_pending_until: dict[str, float] = {}
+OWN_KICK_SHARE_OF_WINDOW = 0.8
 
 
 def delivery_kick_coalesced() -> None:
@@ -352,19 +348,24 @@ def delivery_kick_coalesced() -> None:
     The first commit of a window sets a Redis key that lives for the window and publishes one task due
     at the window's end; later commits in the window find the key and publish nothing. Every such commit
     happened before its callback saw the key, so before the task runs: the task finds its events.
-    Publishing a task per commit cost a busy wallet about a sixth of its time per bet.
+    Publishing a task per commit cost a busy wallet about a sixth of its time per bet. A process whose
+    own kick is still to run does not even ask Redis.
     """
     window_ms = settings.CRM_DELIVERY_KICK_COALESCE_MS
     if window_ms <= 0:
         delivery_kick()
         return
+    queue, now = settings.CRM_DELIVERY_QUEUE, time.monotonic()
+    if now < _own_kick_pending_until.get(queue, 0.0):
+        return
     try:
-        first = _redis().set(f"crm:delivery-kick:{settings.CRM_DELIVERY_QUEUE}", 1, nx=True, px=window_ms)
+        first = redis_client().set(f"crm:delivery-kick:{queue}", 1, nx=True, px=window_ms)
     except Exception as error:  # without Redis the kick cannot be published either; the sweep delivers
         logger.warning("CRM delivery kick not coalesced (%s)", type(error).__name__)
         first = True
     if first:
         delivery_kick(countdown=window_ms / 1000)
+        _own_kick_pending_until[queue] = now + OWN_KICK_SHARE_OF_WINDOW * window_ms / 1000
 
 
 def delivery_kick_on_commit() -> None:

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers the game providers' signed wallet calls without the rest (games/seamless/handler.py).
+    "games.seamless.handler.SeamlessWalletMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -282,6 +284,9 @@ def _game_provider_secrets() -> dict[str, str]:
 GAME_PROVIDER_SECRETS = _game_provider_secrets()
 GAME_SIGNATURE_MAX_SKEW_SECONDS = env.int("GAME_SIGNATURE_MAX_SKEW_SECONDS", default=300)
 GAME_SESSION_IDLE_MINUTES = env.int("GAME_SESSION_IDLE_MINUTES", default=30)
+# Book the common bet and win in one SQL statement each (games/services/fast_path.py); off: every
+# call takes the Python path.
+GAME_WALLET_FAST_PATH = env.bool("GAME_WALLET_FAST_PATH", default=True)
 GAME_DEMO_PROVIDER_URL = env("GAME_DEMO_PROVIDER_URL", default="http://127.0.0.1:8200")
 
 # Operator API (Fast Track calls us): lifetime of the OAuth2 bearer tokens, and where

@@ -311,6 +311,22 @@ def test_commits_within_the_coalescing_window_share_one_delivery_task(player, cr
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_process_whose_own_kick_is_pending_does_not_ask_redis_again(player, crm_queue, settings, monkeypatch):
+    from igaming.redis_client import redis_client
+
+    settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
+    client = redis_client()
+    asked = []
+    real_set = client.set
+    monkeypatch.setattr(client, "set", lambda *args, **kwargs: asked.append(args[0]) or real_set(*args, **kwargs))
+    for _ in range(4):
+        record(player)
+
+    assert asked == [f"crm:delivery-kick:{crm_queue}"]
+    assert queued_kicks(crm_queue) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_without_a_coalescing_window_every_commit_kicks(player, crm_queue, settings):
     settings.CRM_DELIVERY_KICK_COALESCE_MS = 0
     for _ in range(3):

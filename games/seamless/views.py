@@ -1,9 +1,10 @@
-"""The seamless-wallet API (/wallet-api/v1/): game providers call it for every bet and win.
+"""The seamless-wallet API (/wallet-api/v1/) as DRF views: game providers call it for every bet and win.
 
-Each view checks the request's signature (`signing.signature_verify`) before it reads the body,
-parses the body, calls one service and renders its answer. Errors share one body,
-`{"error", "code", ...}` with the stable UPPER_CASE codes of `games.exceptions` and, when the player
-is known, their balance.
+These views carry the contract into the OpenAPI schema and answer with the shared core
+(`handler.seamless_call`: signature, input, one service, the error body). In a running platform a
+POST reaches `handler.SeamlessWalletMiddleware` first, which answers it with the same core without
+the rest of the stack; the views answer what the middleware passes on (other methods, unknown
+operations) with the contract's JSON errors.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from rest_framework.views import APIView
 
 from games import exceptions as errors
 from games.seamless import serializers
-from games.seamless.signing import signature_verify
-from games.selectors import vendor_for_code
+from games.seamless.handler import seamless_call
 from games.services import play
 from igaming.api_errors import error_body, field_errors
 from igaming.api_errors import exception_handler as default_exception_handler
-from igaming.parsers import DecimalJSONParser
 
 
 def seamless_exception_handler(exc, context):
@@ -73,47 +72,37 @@ class SeamlessView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [DecimalJSONParser]
     throttle_classes: list = []
-
-    def initial(self, request, *args, **kwargs):
-        signed = signature_verify(headers=request.headers, body=request.body)
-        vendor = vendor_for_code(signed.vendor_code)
-        if vendor is None:
-            raise errors.UnknownProvider()
-        request.vendor = vendor
-        super().initial(request, *args, **kwargs)
+    operation = ""
 
     def get_exception_handler(self):
         return seamless_exception_handler
 
-    def parse(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-    def answer(self, answer: play.Answer) -> Response:
-        return Response(answer.body, status=answer.status)
+    def post(self, request):
+        status, body = seamless_call(self.operation, headers=request.headers, body=request.body)
+        return Response(body, status=status)
 
 
 TAGS = ["seamless wallet"]
 
 
 class AuthenticateView(SeamlessView):
+    operation = "authenticate"
+
     @extend_schema(tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
                    responses=_responses(serializers.AuthenticateOut, errors.SessionExpired, errors.PlayerBlocked),
                    summary="Session token -> player, currency and balance")
     def post(self, request):
-        data = self.parse(serializers.TokenIn)
-        return self.answer(play.seamless_authenticate(vendor=request.vendor, token=data["token"]))
+        return super().post(request)
 
 
 class BalanceView(SeamlessView):
+    operation = "balance"
+
     @extend_schema(tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
                    responses=_responses(serializers.BalanceOut), summary="The player's balance")
     def post(self, request):
-        data = self.parse(serializers.TokenIn)
-        return self.answer(play.seamless_balance(vendor=request.vendor, token=data["token"]))
+        return super().post(request)
 
 
 BET_ERRORS = (errors.CurrencyMismatch, errors.InsufficientFunds, errors.SessionExpired, errors.PlayerBlocked,
@@ -122,6 +111,8 @@ BET_ERRORS = (errors.CurrencyMismatch, errors.InsufficientFunds, errors.SessionE
 
 
 class BetView(SeamlessView):
+    operation = "bet"
+
     @extend_schema(
         tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetIn,
         responses=_responses(serializers.BetOut, *BET_ERRORS),
@@ -135,11 +126,12 @@ class BetView(SeamlessView):
             "currency": "EUR"})],
     )
     def post(self, request):
-        data = self.parse(serializers.BetIn)
-        return self.answer(play.seamless_bet(vendor=request.vendor, **data))
+        return super().post(request)
 
 
 class WinView(SeamlessView):
+    operation = "win"
+
     @extend_schema(
         tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.WinIn,
         responses=_responses(serializers.WinOut, errors.CurrencyMismatch, errors.DuplicateTransaction,
@@ -148,11 +140,12 @@ class WinView(SeamlessView):
         description="Idempotent by `transaction_id`. Accepted after the session ended.",
     )
     def post(self, request):
-        data = self.parse(serializers.WinIn)
-        return self.answer(play.seamless_win(vendor=request.vendor, **data))
+        return super().post(request)
 
 
 class RollbackView(SeamlessView):
+    operation = "rollback"
+
     @extend_schema(
         tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.RollbackIn,
         responses=_responses(serializers.RollbackOut, errors.DuplicateTransaction, errors.TransactionNotFound,
@@ -163,11 +156,12 @@ class RollbackView(SeamlessView):
                     "arrives later, is refused with `TRANSACTION_ROLLED_BACK`.",
     )
     def post(self, request):
-        data = self.parse(serializers.RollbackIn)
-        return self.answer(play.seamless_rollback(vendor=request.vendor, **data))
+        return super().post(request)
 
 
 class BetWinView(SeamlessView):
+    operation = "bet-win"
+
     @extend_schema(
         tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetWinIn,
         responses=_responses(serializers.BetWinOut, *BET_ERRORS, errors.RoundNotFound),
@@ -175,5 +169,4 @@ class BetWinView(SeamlessView):
         description="Each part is idempotent by its own id; the round is closed.",
     )
     def post(self, request):
-        data = self.parse(serializers.BetWinIn)
-        return self.answer(play.seamless_bet_win(vendor=request.vendor, **data))
+        return super().post(request)

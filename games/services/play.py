@@ -31,7 +31,7 @@ from crm.services import crm_event_record
 from games import exceptions as errors
 from games.models import GameRound, GameSession, GameTransaction, SessionStatus, TransactionKind, Vendor
 from games.selectors import game_cached, session_reality_check, token_hash
-from games.services import hot_sql
+from games.services import fast_path, hot_sql
 from games.services.sessions import (
     money_limits_check,
     play_limits,
@@ -385,6 +385,11 @@ def seamless_bet(*, vendor: Vendor, token, transaction_id, round_id, amount, cur
     """
     transaction_id = provider_id(transaction_id, "transaction_id")
     round_id = provider_id(round_id, "round_id")
+    if fast_path.fast_path_on():
+        body = fast_path.bet_fast(vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
+                                  amount=amount, currency=currency)
+        if body is not None:
+            return Answer(200, body)
 
     def operation() -> Answer:
         call = _call(vendor, token)
@@ -408,6 +413,11 @@ def seamless_win(*, vendor: Vendor, token, transaction_id, round_id, amount, cur
     """
     transaction_id = provider_id(transaction_id, "transaction_id")
     round_id = provider_id(round_id, "round_id")
+    if fast_path.fast_path_on():
+        body = fast_path.win_fast(vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
+                                  amount=amount, currency=currency, round_closed=round_closed)
+        if body is not None:
+            return Answer(200, body)
 
     def operation() -> Answer:
         call = _call(vendor, token)

@@ -240,7 +240,9 @@ def game_sessions_expire(*, now: datetime | None = None, batch: int = 500) -> in
     ended = 0
     while True:
         with transaction.atomic():
-            # expires_at never passes limit_ends_at, so one indexed condition finds both kinds of end.
+            # expires_at never passes limit_ends_at, so one condition finds both kinds of end. The open
+            # sessions are walked in id order (index game_session_open); expires_at is not indexed, so
+            # that the bets which move it are HOT updates.
             due = list(GameSession.objects.select_for_update(of=("self",), skip_locked=True)
                        .select_related("player", "game", "game__vendor")
                        .filter(status=SessionStatus.ACTIVE, expires_at__lte=now).order_by("pk")[:batch])

@@ -13,6 +13,8 @@ import hmac
 import http.client
 import json
 import secrets
+import socket
+import ssl
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +30,9 @@ def signed_headers(vendor: str, secret: str, body: bytes) -> dict[str, str]:
     timestamp, nonce = str(int(time.time())), secrets.token_hex(12)
     return {"X-Provider": vendor, "X-Timestamp": timestamp, "X-Nonce": nonce,
             "X-Signature": sign(secret, timestamp, nonce, body), "Content-Type": "application/json"}
+
+
+CHUNKED = -1
 
 
 class _Encoder(json.JSONEncoder):
@@ -67,32 +72,74 @@ class WalletClient:
         # The share of answers thrown away as if they timed out, to show retries at work (demo only).
         self.drop_rate, self.rng = drop_rate, rng
         self.retries = 0
-        self._connection: http.client.HTTPConnection | None = None
+        self._socket: socket.socket | None = None
+        self._reader = None
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._connection is None:
-            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            self._connection = cls(self.host, self.port, timeout=self.timeout)
-        return self._connection
+    def _connect(self) -> socket.socket:
+        if self._socket is None:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.https:
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            self._socket, self._reader = sock, sock.makefile("rb")
+        return self._socket
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._socket is not None:
+            self._reader.close()
+            self._socket.close()
+            self._socket = self._reader = None
 
     def _send_once(self, path: str, body: bytes) -> tuple[int, dict]:
-        connection = self._connect()
-        connection.request("POST", f"{self.prefix}/{path}", body=body,
-                           headers=signed_headers(self.vendor, self.secret, body))
-        response = connection.getresponse()
-        raw = response.read()
-        if response.getheader("Connection", "").lower() == "close":
+        """One HTTP/1.1 exchange on the kept-alive connection.
+
+        A small client of our own rather than http.client: under `make bench` this process plays 32
+        players on the same two cores as the wallet, and http.client's header parsing alone cost it
+        about a third of its time per call.
+        """
+        sock = self._connect()
+        headers = signed_headers(self.vendor, self.secret, body)
+        head = [f"POST {self.prefix}/{path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                f"Content-Length: {len(body)}", *(f"{name}: {value}" for name, value in headers.items())]
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        status, length, close = self._read_head()
+        if length == CHUNKED:
+            raw = self._read_chunked()
+        else:
+            raw = self._reader.read(length) if length is not None else self._reader.read()
+        if close or length is None:
             self.close()
         try:
             data = json.loads(raw, parse_float=Decimal) if raw else {}
         except ValueError:
-            data = {"error": raw[:200].decode(errors="replace"), "code": f"HTTP_{response.status}"}
-        return response.status, data
+            data = {"error": raw[:200].decode(errors="replace"), "code": f"HTTP_{status}"}
+        return status, data
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while size := int(self._reader.readline(65537).split(b";")[0], 16):
+            chunks.append(self._reader.read(size))
+            self._reader.readline(65537)
+        while self._reader.readline(65537) not in (b"\r\n", b"\n", b""):  # trailers
+            pass
+        return b"".join(chunks)
+
+    def _read_head(self) -> tuple[int, int | None, bool]:
+        """The status, the body's length (CHUNKED, or None: read to the end) and whether the server closes."""
+        parts = self._reader.readline(65537).split(None, 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise ConnectionError("no HTTP answer")
+        length, close = None, False
+        while (line := self._reader.readline(65537)) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                length = CHUNKED
+            elif name == b"connection":
+                close = value.strip().lower() == b"close"
+        return int(parts[1]), length, close
 
     def call(self, path: str, payload: dict) -> Result:
         """POST a signed payload; on a time-out or a lost connection, send the same payload again."""

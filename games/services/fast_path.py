@@ -1,0 +1,115 @@
+"""The seamless wallet's fast path: the common bet and the common win, each in one SQL statement.
+
+A provider's bet or win that is a plain first call which will be taken (an open session, a player who
+plays freely, enough money, a new transaction id, ...) is booked by `games_bet_fast` /
+`games_win_fast` (games/migrations/0004_seamless_fast_sql.py): the same rows, events and answer as
+`games.services.play` writes, in one round trip, autocommitted, with plans the server keeps. Measured
+on the bench machine, the Python path spent about 3.6 ms of database time and 5 ms of Python per call,
+mostly compiling and planning its ten statements; this path is one statement.
+
+Any other call gets None here, nothing written, and `play` handles it in full: the refusals and
+special answers live only there. `GAME_WALLET_FAST_PATH=0` turns this path off.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from crm.delivery import delivery_kick_on_commit
+from crm.fasttrack.events import rfc3339
+from games import exceptions as errors
+from games.models import Vendor
+from games.selectors import token_hash
+from games.services.sessions import PLAYABLE_STATUSES
+from wallet import currencies
+
+BET = """SELECT games_bet_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(token_hash)s, %(transaction_id)s,
+                               %(round_id)s, %(amount)s, %(currency)s, %(places)s, %(rate)s, %(now)s, %(stamp)s,
+                               %(idle)s, %(playable)s, %(shards)s)"""
+WIN = """SELECT games_win_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(token_hash)s, %(transaction_id)s,
+                               %(round_id)s, %(amount)s, %(round_closed)s, %(currency)s, %(places)s, %(rate)s,
+                               %(now)s, %(stamp)s, %(idle)s, %(shards)s)"""
+DECLINED = "GF001"  # raised by the statement when the round turns out closed or another player's
+_PLAYABLE = sorted(str(status) for status in PLAYABLE_STATUSES)
+
+
+def _amount(amount, currency, *, allow_zero: bool) -> Decimal | None:
+    from games.services.play import amount_parse
+
+    if not isinstance(currency, str) or not currencies.is_supported(currency):
+        return None
+    try:
+        return amount_parse(amount, currency, allow_zero=allow_zero)
+    except errors.InvalidRequest:
+        return None  # the full path refuses it, after the checks that come first there
+
+
+def _params(vendor: Vendor, token: str, currency: str) -> dict:
+    now = timezone.now()
+    return {"vendor": vendor.pk, "vendor_code": vendor.code, "vendor_name": vendor.name,
+            "token_hash": token_hash(token), "currency": currency, "places": currencies.minor_units(currency),
+            "rate": currencies.exchange_rate(currency), "now": now, "stamp": rfc3339(now),
+            "idle": timedelta(minutes=settings.GAME_SESSION_IDLE_MINUTES), "shards": settings.WALLET_HOUSE_SHARDS}
+
+
+def _run(sql: str, params: dict) -> dict | None:
+    """Run one fast statement; None when it declined or lost a race on a unique key (the full path
+    then answers, as it does for a retry). Inside a caller's transaction it runs in a savepoint."""
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                answer = _execute(sql, params)
+        else:
+            answer = _execute(sql, params)
+    except IntegrityError:
+        return None
+    except DatabaseError as error:
+        if getattr(error.__cause__, "pgcode", None) == DECLINED:
+            return None
+        raise
+    if answer is not None:
+        delivery_kick_on_commit()
+    return answer
+
+
+def _execute(sql: str, params: dict) -> dict | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        answer = cursor.fetchone()[0]
+    return None if answer is None else json.loads(answer)  # Django reads jsonb as text
+
+
+def fast_path_on() -> bool:
+    return settings.GAME_WALLET_FAST_PATH
+
+
+def _money_call(sql: str, *, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency,
+                allow_zero: bool, **more) -> dict | None:
+    if not isinstance(token, str) or not token:
+        return None
+    value = _amount(amount, currency, allow_zero=allow_zero)
+    if value is None:
+        return None
+    return _run(sql, {**_params(vendor, token, currency), "transaction_id": transaction_id, "round_id": round_id,
+                      "amount": value, **more})
+
+
+def bet_fast(*, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency) -> dict | None:
+    """The answer of a bet booked in one statement, or None: take the full path."""
+    return _money_call(BET, vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
+                       amount=amount, currency=currency, allow_zero=False, playable=_PLAYABLE)
+
+
+def win_fast(*, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency,
+             round_closed: bool) -> dict | None:
+    """The answer of a win booked in one statement, or None: take the full path."""
+    if not isinstance(round_closed, bool):
+        return None
+    return _money_call(WIN, vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
+                       amount=amount, currency=currency, allow_zero=True, round_closed=round_closed)
