@@ -35,6 +35,10 @@ BET = """SELECT games_bet_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(t
 WIN = """SELECT games_win_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(token_hash)s, %(transaction_id)s,
                                %(round_id)s, %(amount)s, %(round_closed)s, %(currency)s, %(places)s, %(rate)s,
                                %(now)s, %(stamp)s, %(idle)s, %(shards)s)"""
+BET_WIN = """SELECT games_bet_win_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(token_hash)s,
+                                       %(bet_transaction_id)s, %(win_transaction_id)s, %(round_id)s, %(bet_amount)s,
+                                       %(win_amount)s, %(currency)s, %(places)s, %(rate)s, %(now)s, %(stamp)s,
+                                       %(idle)s, %(playable)s, %(shards)s)"""
 DECLINED = "GF001"  # raised by the statement when the round turns out closed or another player's
 _PLAYABLE = sorted(str(status) for status in PLAYABLE_STATUSES)
 
@@ -113,3 +117,18 @@ def win_fast(*, vendor: Vendor, token, transaction_id: str, round_id: str, amoun
         return None
     return _money_call(WIN, vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
                        amount=amount, currency=currency, allow_zero=True, round_closed=round_closed)
+
+
+def bet_win_fast(*, vendor: Vendor, token, bet_transaction_id: str, win_transaction_id: str, round_id: str,
+                 bet_amount, win_amount, currency) -> tuple[dict, dict] | None:
+    """The answers of a bet and its win booked together in one statement, or None: take the full path."""
+    if not isinstance(token, str) or not token:
+        return None
+    bet_value = _amount(bet_amount, currency, allow_zero=False)
+    win_value = _amount(win_amount, currency, allow_zero=True)
+    if bet_value is None or win_value is None:
+        return None
+    answers = _run(BET_WIN, {**_params(vendor, token, currency), "bet_transaction_id": bet_transaction_id,
+                             "win_transaction_id": win_transaction_id, "round_id": round_id, "bet_amount": bet_value,
+                             "win_amount": win_value, "playable": _PLAYABLE})
+    return None if answers is None else (answers["bet"], answers["win"])

@@ -429,6 +429,13 @@ def seamless_win(*, vendor: Vendor, token, transaction_id, round_id, amount, cur
     return _atomic_with_retry(operation)
 
 
+def _bet_win_body(bet: dict, win: dict, *, bet_id: str, win_id: str) -> dict:
+    """The bet-win answer: the win's (balances after both), with both ids and amounts and the bet's split."""
+    body = {key: value for key, value in win.items() if key not in {"transaction_id", "amount"}}
+    return body | {"bet_transaction_id": bet_id, "win_transaction_id": win_id, "bet_amount": bet["amount"],
+                   "win_amount": win["amount"], "real_amount": bet["real_amount"], "bonus_amount": bet["bonus_amount"]}
+
+
 def seamless_bet_win(*, vendor: Vendor, token, bet_transaction_id, win_transaction_id, round_id, bet_amount,
                      win_amount, currency) -> Answer:
     """A bet and its win settled together, in one transaction: both or neither. Each part is idempotent
@@ -439,6 +446,12 @@ def seamless_bet_win(*, vendor: Vendor, token, bet_transaction_id, win_transacti
     round_id = provider_id(round_id, "round_id")
     if bet_id == win_id:
         raise errors.InvalidRequest(fields={"win_transaction_id": ["The win needs its own transaction id."]})
+    if fast_path.fast_path_on():
+        answers = fast_path.bet_win_fast(vendor=vendor, token=token, bet_transaction_id=bet_id,
+                                         win_transaction_id=win_id, round_id=round_id, bet_amount=bet_amount,
+                                         win_amount=win_amount, currency=currency)
+        if answers is not None:
+            return Answer(200, _bet_win_body(*answers, bet_id=bet_id, win_id=win_id))
 
     def operation() -> Answer:
         call = _call(vendor, token)
@@ -447,10 +460,7 @@ def seamless_bet_win(*, vendor: Vendor, token, bet_transaction_id, win_transacti
         win_value = amount_parse(win_amount, call.currency, field="win_amount", allow_zero=True)
         bet = _bet_step(call, transaction_id=bet_id, round_id=round_id, amount=bet_value)
         win = _win_step(call, transaction_id=win_id, round_id=round_id, amount=win_value, round_closed=True)
-        body = {key: value for key, value in win.body.items() if key not in {"transaction_id", "amount"}}
-        body |= {"bet_transaction_id": bet_id, "win_transaction_id": win_id, "bet_amount": bet.body["amount"],
-                 "win_amount": win.body["amount"], "real_amount": bet.body["real_amount"],
-                 "bonus_amount": bet.body["bonus_amount"]}
+        body = _bet_win_body(bet.body, win.body, bet_id=bet_id, win_id=win_id)
         return _with_reality_check(call, Answer(200, body))
 
     try:

@@ -300,3 +300,55 @@ def test_the_fast_path_can_be_turned_off(settings, vendor, game, player, provide
 
     assert response.status_code == 200 and response.json()["balance"] == "14.00"
     assert calls_made == []
+
+
+def bet_win_calls(prefix):
+    return [(f"{prefix}b1", f"{prefix}w1", f"{prefix}r1", "3.00", "1.50"),
+            (f"{prefix}b2", f"{prefix}w2", f"{prefix}r2", "12.00", "0.00"),
+            (f"{prefix}b3", f"{prefix}w3", f"{prefix}r3", "0.50", "4.00")]
+
+
+def play_bet_wins(vendor, token, sequence, *, fast):
+    answers = []
+    for bet_id, win_id, round_id, bet_amount, win_amount in sequence:
+        call = {"vendor": vendor, "token": token, "bet_transaction_id": bet_id, "win_transaction_id": win_id,
+                "round_id": round_id, "bet_amount": bet_amount, "win_amount": win_amount, "currency": "EUR"}
+        if fast:
+            assert fast_path.bet_win_fast(**call) is not None, f"the fast path declined {bet_id}"
+        answers.append(play.seamless_bet_win(**call).body)
+    return answers
+
+
+def test_a_bet_win_on_the_fast_path_books_exactly_what_the_python_path_books(settings, vendor, game, brand):
+    fast_player, python_player = PlayerFactory(brand=brand), PlayerFactory(brand=brand)
+    fast_session, fast_token = ready(fast_player, game)
+    python_session, python_token = ready(python_player, game)
+    OutboxEvent.objects.all().delete()
+
+    # The fast player's calls are booked by the fast path, then answered again as retries by play.
+    fast_answers = play_bet_wins(vendor, fast_token, bet_win_calls("f-"), fast=True)
+    settings.GAME_WALLET_FAST_PATH = False
+    python_answers = play_bet_wins(vendor, python_token, bet_win_calls("p-"), fast=False)
+
+    def clean(answers, player, prefix):
+        return json.loads(json.dumps(answers).replace(prefix, "").replace(f'"{player.pk}"', '"P"'))
+
+    assert clean(fast_answers, fast_player, "f-") == clean(python_answers, python_player, "p-")
+    fast_books, python_books = books(fast_player, fast_session, "f-"), books(python_player, python_session, "p-")
+    for part in python_books:
+        assert fast_books[part] == python_books[part], part
+
+
+def test_a_bet_win_whose_win_cannot_be_taken_leaves_no_bet_behind(vendor, game, player):
+    _, token = ready(player, game)
+    fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b0", round_id="r0", amount="1.00", currency="EUR")
+    fast_path.win_fast(vendor=vendor, token=token, transaction_id="w-used", round_id="r0", amount="0",
+                       currency="EUR", round_closed=True)
+    before = _written()
+
+    answers = fast_path.bet_win_fast(vendor=vendor, token=token, bet_transaction_id="b1",
+                                     win_transaction_id="w-used", round_id="r1", bet_amount="1.00",
+                                     win_amount="2.00", currency="EUR")
+
+    assert answers is None
+    assert _written() == before
