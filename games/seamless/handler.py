@@ -87,7 +87,7 @@ def _with_live_connection(service, **arguments) -> play.Answer:
     try:
         return service(**arguments)
     except DatabaseLibraryError:  # InterfaceError (connection closed) included
-        if connection.is_usable():
+        if connection.connection is not None and connection.is_usable():
             raise
     connection.close()
     return service(**arguments)
