@@ -17,7 +17,6 @@ work. Anything else on the prefix (a GET, an unknown operation) goes on to the D
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
@@ -31,6 +30,7 @@ from games.seamless.signing import signature_verify
 from games.selectors import vendor_for_code
 from games.services import play
 from igaming.api_errors import error_body, field_errors
+from igaming.parsers import json_loads_exact
 
 PREFIX = "/wallet-api/v1/"
 
@@ -45,13 +45,9 @@ OPERATIONS = {
 }
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number")
-
-
 def _json(body: bytes) -> dict:
     try:
-        data = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+        data = json_loads_exact(body)
     except ValueError as error:  # UnicodeDecodeError included
         raise errors.InvalidRequest(f"JSON parse error - {error}") from None
     if not isinstance(data, dict):
@@ -110,7 +106,8 @@ class SeamlessWalletMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if request.method != "POST" or not path.startswith(PREFIX) or path[len(PREFIX):] not in OPERATIONS:
+        operation = path[len(PREFIX):] if path.startswith(PREFIX) else None
+        if request.method != "POST" or operation not in OPERATIONS:
             return self.get_response(request)
         try:
             body = request.body
@@ -118,4 +115,4 @@ class SeamlessWalletMiddleware:
             return seamless_response(400, error_body("The request body is too large.", errors.InvalidRequest.code))
         # A round trip saved on every call: seamless_call recovers from a dead connection itself.
         connection.health_check_done = True
-        return seamless_response(*seamless_call(path[len(PREFIX):], headers=request.headers, body=body))
+        return seamless_response(*seamless_call(operation, headers=request.headers, body=body))

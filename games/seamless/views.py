@@ -4,13 +4,18 @@ These views carry the contract into the OpenAPI schema and answer with the share
 (`handler.seamless_call`: signature, input, one service, the error body). In a running platform a
 POST reaches `handler.SeamlessWalletMiddleware` first, which answers it with the same core without
 the rest of the stack; the views answer what the middleware passes on (other methods, unknown
-operations) with the contract's JSON errors.
+operations) with the project's JSON errors; the contract's own errors come from the core.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,25 +23,6 @@ from rest_framework.views import APIView
 from games import exceptions as errors
 from games.seamless import serializers
 from games.seamless.handler import seamless_call
-from games.services import play
-from igaming.api_errors import error_body, field_errors
-from igaming.api_errors import exception_handler as default_exception_handler
-
-
-def seamless_exception_handler(exc, context):
-    """The contract's error body: UPPER_CASE codes, and the balance when the player is known."""
-    if isinstance(exc, exceptions.ValidationError):
-        return Response(error_body("The request is not valid.", errors.InvalidRequest.code, field_errors(exc.detail)),
-                        status=400)
-    if isinstance(exc, exceptions.ParseError):
-        return Response(error_body(str(exc.detail), errors.InvalidRequest.code), status=400)
-    if isinstance(exc, errors.GamesError):
-        body = error_body(exc.message, exc.code, exc.fields)
-        if exc.player is not None:
-            body |= play.balance_of(exc.player)
-        return Response(body, status=exc.status_code)
-    return default_exception_handler(exc, context)
-
 
 SIGNATURE_HEADERS = [
     OpenApiParameter("X-Provider", str, OpenApiParameter.HEADER, required=True, description="Your vendor code."),
@@ -75,9 +61,6 @@ class SeamlessView(APIView):
     throttle_classes: list = []
     operation = ""
 
-    def get_exception_handler(self):
-        return seamless_exception_handler
-
     def post(self, request):
         status, body = seamless_call(self.operation, headers=request.headers, body=request.body)
         return Response(body, status=status)
@@ -86,23 +69,21 @@ class SeamlessView(APIView):
 TAGS = ["seamless wallet"]
 
 
+@extend_schema_view(post=extend_schema(
+    tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
+    responses=_responses(serializers.AuthenticateOut, errors.SessionExpired, errors.PlayerBlocked),
+    summary="Session token -> player, currency and balance",
+))
 class AuthenticateView(SeamlessView):
     operation = "authenticate"
 
-    @extend_schema(tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
-                   responses=_responses(serializers.AuthenticateOut, errors.SessionExpired, errors.PlayerBlocked),
-                   summary="Session token -> player, currency and balance")
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(post=extend_schema(
+    tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
+    responses=_responses(serializers.BalanceOut), summary="The player's balance",
+))
 class BalanceView(SeamlessView):
     operation = "balance"
-
-    @extend_schema(tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.TokenIn,
-                   responses=_responses(serializers.BalanceOut), summary="The player's balance")
-    def post(self, request):
-        return super().post(request)
 
 
 BET_ERRORS = (errors.CurrencyMismatch, errors.InsufficientFunds, errors.SessionExpired, errors.PlayerBlocked,
@@ -110,63 +91,51 @@ BET_ERRORS = (errors.CurrencyMismatch, errors.InsufficientFunds, errors.SessionE
               errors.RoundClosed)
 
 
+@extend_schema_view(post=extend_schema(
+    tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetIn,
+    responses=_responses(serializers.BetOut, *BET_ERRORS),
+    summary="Debit a bet (real money first, then bonus money)",
+    description="Idempotent by `transaction_id`: a retry gets the first answer; the same id with other "
+                "content is `DUPLICATE_TRANSACTION`. Refused on an ended session (`SESSION_EXPIRED`) and "
+                "after a rollback of the same id (`TRANSACTION_ROLLED_BACK`). `reality_check` is present "
+                "when the player's reality check is due.",
+    examples=[OpenApiExample("bet", request_only=True, value={
+        "token": "session-token", "transaction_id": "bet-1001", "round_id": "r-77", "amount": "1.00",
+        "currency": "EUR"})],
+))
 class BetView(SeamlessView):
     operation = "bet"
 
-    @extend_schema(
-        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetIn,
-        responses=_responses(serializers.BetOut, *BET_ERRORS),
-        summary="Debit a bet (real money first, then bonus money)",
-        description="Idempotent by `transaction_id`: a retry gets the first answer; the same id with other "
-                    "content is `DUPLICATE_TRANSACTION`. Refused on an ended session (`SESSION_EXPIRED`) and "
-                    "after a rollback of the same id (`TRANSACTION_ROLLED_BACK`). `reality_check` is present "
-                    "when the player's reality check is due.",
-        examples=[OpenApiExample("bet", request_only=True, value={
-            "token": "session-token", "transaction_id": "bet-1001", "round_id": "r-77", "amount": "1.00",
-            "currency": "EUR"})],
-    )
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(post=extend_schema(
+    tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.WinIn,
+    responses=_responses(serializers.WinOut, errors.CurrencyMismatch, errors.DuplicateTransaction,
+                         errors.RoundNotFound, errors.RoundClosed),
+    summary="Credit a win into real money (0 closes a losing round)",
+    description="Idempotent by `transaction_id`. Accepted after the session ended.",
+))
 class WinView(SeamlessView):
     operation = "win"
 
-    @extend_schema(
-        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.WinIn,
-        responses=_responses(serializers.WinOut, errors.CurrencyMismatch, errors.DuplicateTransaction,
-                             errors.RoundNotFound, errors.RoundClosed),
-        summary="Credit a win into real money (0 closes a losing round)",
-        description="Idempotent by `transaction_id`. Accepted after the session ended.",
-    )
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(post=extend_schema(
+    tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.RollbackIn,
+    responses=_responses(serializers.RollbackOut, errors.DuplicateTransaction, errors.TransactionNotFound,
+                         errors.TransactionRolledBack),
+    summary="Refund a bet, at most once",
+    description="Idempotent by `transaction_id`. Accepted after the session ended. A rollback of a bet we "
+                "never took answers `TRANSACTION_NOT_FOUND` (404) and is remembered: the bet, if it "
+                "arrives later, is refused with `TRANSACTION_ROLLED_BACK`.",
+))
 class RollbackView(SeamlessView):
     operation = "rollback"
 
-    @extend_schema(
-        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.RollbackIn,
-        responses=_responses(serializers.RollbackOut, errors.DuplicateTransaction, errors.TransactionNotFound,
-                             errors.TransactionRolledBack),
-        summary="Refund a bet, at most once",
-        description="Idempotent by `transaction_id`. Accepted after the session ended. A rollback of a bet we "
-                    "never took answers `TRANSACTION_NOT_FOUND` (404) and is remembered: the bet, if it "
-                    "arrives later, is refused with `TRANSACTION_ROLLED_BACK`.",
-    )
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(post=extend_schema(
+    tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetWinIn,
+    responses=_responses(serializers.BetWinOut, *BET_ERRORS, errors.RoundNotFound),
+    summary="Settle a bet and its win together (both or neither)",
+    description="Each part is idempotent by its own id; the round is closed.",
+))
 class BetWinView(SeamlessView):
     operation = "bet-win"
-
-    @extend_schema(
-        tags=TAGS, parameters=SIGNATURE_HEADERS, request=serializers.BetWinIn,
-        responses=_responses(serializers.BetWinOut, *BET_ERRORS, errors.RoundNotFound),
-        summary="Settle a bet and its win together (both or neither)",
-        description="Each part is idempotent by its own id; the round is closed.",
-    )
-    def post(self, request):
-        return super().post(request)

@@ -14,6 +14,7 @@ from crm.models import OutboxEvent
 from games.models import GameRound, GameSession, GameTransaction, SessionStatus
 from games.services import fast_path, play
 from games.tests.factories import fund, launch
+from games.tests.test_hot_sql import BLOCK_CASES, block_create
 from players.models import AccountStatus, ActorKind, BlockKind, LimitKind, LimitPeriod, PlayerBlock
 from players.services import limits
 from players.tests.factories import PlayerFactory
@@ -251,6 +252,18 @@ def test_a_bet_the_fast_path_cannot_take_writes_nothing_and_is_left_to_the_pytho
 
     assert answer is None
     assert _written() == before
+
+
+@pytest.mark.parametrize(("starts", "ends", "lifted", "active"), BLOCK_CASES)
+def test_the_fast_path_takes_a_bet_exactly_when_the_players_app_finds_no_active_block(
+        vendor, game, player, starts, ends, lifted, active):
+    _, token = ready(player, game)
+    block_create(player, starts, ends, lifted)
+
+    answer = fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="1.00",
+                                currency="EUR")
+
+    assert (answer is None) is active
 
 
 @pytest.mark.parametrize(("setup", "round_id"), [

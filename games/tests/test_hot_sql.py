@@ -31,20 +31,31 @@ def test_the_session_lock_reads_the_session_and_its_player_as_the_orm_does(sessi
     assert locked("no-such-token") is None
 
 
-@pytest.mark.parametrize(("starts", "ends", "lifted", "active"), [
+# (starts, ends, lifted) in minutes from now, and whether the block is active. The fast path's SQL
+# (test_fast_path) is checked against the same cases.
+BLOCK_CASES = [
     (-60, None, None, True),      # indefinite, running
     (-60, 60, None, True),        # with an end ahead
     (-120, -60, None, False),     # ended
     (60, 120, None, False),       # not started
     (-60, None, -30, False),      # lifted
     (-60, None, 30, True),        # lift scheduled later
-])
-def test_the_active_block_rule_in_sql_is_the_players_apps_rule(session_token, funded, starts, ends, lifted, active):
-    _, token = session_token
+]
+
+
+def block_create(player, starts, ends, lifted):
+    """A block of the player, its times in minutes from now; returns now."""
     now = timezone.now()
     minutes = lambda value: None if value is None else now + timedelta(minutes=value)  # noqa: E731
-    PlayerBlock.objects.create(player=funded, kind=BlockKind.OPERATOR, reason="test", starts_at=minutes(starts),
+    PlayerBlock.objects.create(player=player, kind=BlockKind.OPERATOR, reason="test", starts_at=minutes(starts),
                                ends_at=minutes(ends), lifted_at=minutes(lifted), created_by_kind=ActorKind.STAFF)
+    return now
+
+
+@pytest.mark.parametrize(("starts", "ends", "lifted", "active"), BLOCK_CASES)
+def test_the_active_block_rule_in_sql_is_the_players_apps_rule(session_token, funded, starts, ends, lifted, active):
+    _, token = session_token
+    now = block_create(funded, starts, ends, lifted)
     assert PlayerBlock.objects.active(now).filter(player=funded).exists() is active
     assert locked(token).player_has_blocks is active
 
