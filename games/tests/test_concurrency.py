@@ -11,10 +11,11 @@ from django.db.models import Sum
 from games import exceptions as errors
 from games.models import GameTransaction, TransactionKind
 from games.selectors import vendor_for_code
-from games.services import play
+from games.services import fast_path, play
 from games.tests.factories import VENDOR_CODE, GameFactory, VendorFactory, fund, launch
 from players.tests.factories import BrandFactory, PlayerFactory
 from wallet.models import Account, AccountKind, Entry, LedgerTransaction
+from wallet.services.ledger import house_account, house_shard
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,17 +41,34 @@ def account(player, kind) -> Decimal:
     return Account.objects.get(player=player, kind=kind).balance
 
 
-@pytest.fixture
-def hot_player():
+@pytest.fixture(params=["fast path", "python path"])
+def hot_player(request, settings, monkeypatch):
+    """A player with 30.00 real and 20.00 bonus money in a game session; each test runs once with the bets
+    taken by the fast path (the game-settlement shard exists, so the statement can take every bet; the
+    bets it booked are listed in the third item) and once with the fast path off. Returns
+    (player, token, fast-path answers)."""
     player = PlayerFactory(brand=BrandFactory())
     fund(player, real="30.00", bonus="20.00")
     game = GameFactory(vendor=VendorFactory())
     session, token = launch(player, game)
-    return player, token
+    booked = []
+    if request.param == "fast path":
+        house_account(AccountKind.GAME_SETTLEMENT, "EUR", shard=house_shard(player))
+        bet_fast = fast_path.bet_fast
+        monkeypatch.setattr(fast_path, "bet_fast", lambda **call: _counted(bet_fast(**call), booked))
+    else:
+        settings.GAME_WALLET_FAST_PATH = False
+    return player, token, booked
+
+
+def _counted(answer, booked):
+    if answer is not None:
+        booked.append(answer)  # list.append is atomic under the GIL
+    return answer
 
 
 def test_fifty_concurrent_bets_on_one_player_are_all_accounted_for_and_the_balance_is_exact(hot_player):
-    player, token = hot_player
+    player, token, fast_bets = hot_player
     vendor = vendor_for_code(VENDOR_CODE)
 
     def bet(index):
@@ -80,10 +98,11 @@ def test_fifty_concurrent_bets_on_one_player_are_all_accounted_for_and_the_balan
     # The answers' balances are a strictly decreasing sequence: each bet saw the one before it.
     balances = sorted(Decimal(answer.body["balance"]) for answer in taken)
     assert len(set(balances)) == 38 and balances[0] == Decimal("0.60")
+    assert len(fast_bets) in (0, 38)  # the Python path alone, or the fast path took every bet
 
 
 def test_concurrent_retries_of_one_bet_book_it_once_and_all_get_the_same_answer(hot_player):
-    player, token = hot_player
+    player, token, fast_bets = hot_player
     vendor = vendor_for_code(VENDOR_CODE)
 
     def bet():
@@ -96,10 +115,11 @@ def test_concurrent_retries_of_one_bet_book_it_once_and_all_get_the_same_answer(
     assert all(result.body == results[0].body for result in results)
     assert GameTransaction.objects.filter(external_id="retried").count() == 1
     assert account(player, AccountKind.REAL) == Decimal("25.00")
+    assert len(fast_bets) <= 1  # the other nine were answered as retries
 
 
 def test_a_rollback_racing_its_bet_leaves_either_both_or_neither(hot_player):
-    player, token = hot_player
+    player, token, _ = hot_player
     vendor = vendor_for_code(VENDOR_CODE)
     for index in range(10):
         run_concurrently([
