@@ -55,6 +55,16 @@ def _json(body: bytes) -> dict:
     return data
 
 
+def _checked(input_serializer, data: dict) -> dict:
+    validated = serializers.plain_input(input_serializer, data)
+    if validated is not None:
+        return validated
+    serializer = input_serializer(data=data)
+    if not serializer.is_valid():
+        raise errors.InvalidRequest(fields=field_errors(serializer.errors))
+    return serializer.validated_data
+
+
 def seamless_call(operation: str, *, headers, body: bytes) -> tuple[int, dict]:
     """One signed provider call -> (HTTP status, answer body). Raises nothing the contract knows."""
     input_serializer, service = OPERATIONS[operation]
@@ -63,10 +73,7 @@ def seamless_call(operation: str, *, headers, body: bytes) -> tuple[int, dict]:
         vendor = vendor_for_code(signed.vendor_code)
         if vendor is None:
             raise errors.UnknownProvider()
-        serializer = input_serializer(data=_json(body))
-        if not serializer.is_valid():
-            raise errors.InvalidRequest(fields=field_errors(serializer.errors))
-        answer = _with_live_connection(service, vendor=vendor, **serializer.validated_data)
+        answer = _with_live_connection(service, vendor=vendor, **_checked(input_serializer, _json(body)))
     except errors.GamesError as error:
         answer_body = error_body(error.message, error.code, error.fields)
         if error.player is not None:

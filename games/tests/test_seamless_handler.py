@@ -50,3 +50,23 @@ def test_a_call_on_a_connection_the_database_dropped_is_run_again_on_a_new_one(p
 
     assert response.status_code == 200 and response.json()["balance"] == "9.00"
     assert GameTransaction.objects.filter(external_id="b1").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_plain_bet_is_read_without_a_serializer_and_a_bad_one_gets_the_serializers_errors(
+        provider, session_token, monkeypatch):
+    from games.seamless import serializers
+
+    _, token = session_token
+    built = []
+    real_init = serializers.BetIn.__init__
+    monkeypatch.setattr(serializers.BetIn, "__init__",
+                        lambda self, *args, **kwargs: built.append(1) or real_init(self, *args, **kwargs))
+
+    taken = signed_post(provider, "bet", bet_payload(token))
+    refused = signed_post(provider, "bet", {**bet_payload(token, tx="b2"), "round_id": 12, "currency": None})
+
+    assert taken.status_code == 200 and built == [1]  # only the refused body built one
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "INVALID_REQUEST"
+    assert set(refused.json()["fields"]) == {"currency"}  # 12 is a valid id for the serializer: "12"
