@@ -335,11 +335,18 @@ def delivery_kick(*, countdown: float | None = None) -> None:
         logger.warning("CRM delivery kick not published (%s); the sweep will deliver", type(error).__name__)
 
 
-# By queue, until when (time.monotonic) a kick this process published is still to run: commits before
-# then need no kick of their own. Kept short of the window, so that a worker clock running a little
-# ahead of ours cannot make the task run before a commit it should see.
-_own_kick_pending_until: dict[str, float] = {}
-OWN_KICK_SHARE_OF_WINDOW = 0.8
+# By queue, until when (time.monotonic) a kick already published (by this process or another) is still
+# to run: commits before then need no kick of their own. Kept short of the kick's due time, so that a
+# worker clock running a little ahead of ours cannot make the task run before a commit it should see.
+_kick_pending_until: dict[str, float] = {}
+PENDING_KICK_SHARE_TRUSTED = 0.8
+
+# SET the window's key if absent (-1: this commit publishes the window's kick), else how many ms the
+# window's kick is still to wait (the key lives exactly as long as that kick's countdown).
+_KICK_WINDOW_SCRIPT = """
+if redis.call('SET', KEYS[1], 1, 'NX', 'PX', ARGV[1]) then return -1 end
+return redis.call('PTTL', KEYS[1])
+"""
 
 
 def delivery_kick_coalesced() -> None:
@@ -348,24 +355,25 @@ def delivery_kick_coalesced() -> None:
     The first commit of a window sets a Redis key that lives for the window and publishes one task due
     at the window's end; later commits in the window find the key and publish nothing. Every such commit
     happened before its callback saw the key, so before the task runs: the task finds its events.
-    Publishing a task per commit cost a busy wallet about a sixth of its time per bet. A process whose
-    own kick is still to run does not even ask Redis.
+    Publishing a task per commit cost a busy wallet about a sixth of its time per bet. A commit that
+    finds the key also learns when that task runs, so this process asks Redis again only after that.
     """
     window_ms = settings.CRM_DELIVERY_KICK_COALESCE_MS
     if window_ms <= 0:
         delivery_kick()
         return
     queue, now = settings.CRM_DELIVERY_QUEUE, time.monotonic()
-    if now < _own_kick_pending_until.get(queue, 0.0):
+    if now < _kick_pending_until.get(queue, 0.0):
         return
     try:
-        first = redis_client().set(f"crm:delivery-kick:{queue}", 1, nx=True, px=window_ms)
+        due_in_ms = redis_client().eval(_KICK_WINDOW_SCRIPT, 1, f"crm:delivery-kick:{queue}", window_ms)
     except Exception as error:  # without Redis the kick cannot be published either; the sweep delivers
         logger.warning("CRM delivery kick not coalesced (%s)", type(error).__name__)
-        first = True
-    if first:
+        due_in_ms = -1
+    if due_in_ms < 0:
         delivery_kick(countdown=window_ms / 1000)
-        _own_kick_pending_until[queue] = now + OWN_KICK_SHARE_OF_WINDOW * window_ms / 1000
+        due_in_ms = window_ms
+    _kick_pending_until[queue] = now + PENDING_KICK_SHARE_TRUSTED * due_in_ms / 1000
 
 
 def delivery_kick_on_commit() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -310,20 +311,42 @@ def test_commits_within_the_coalescing_window_share_one_delivery_task(player, cr
     assert queued_kicks(crm_queue) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_process_whose_own_kick_is_pending_does_not_ask_redis_again(player, crm_queue, settings, monkeypatch):
+def count_redis_kick_calls(monkeypatch) -> list[str]:
     from igaming.redis_client import redis_client
 
-    settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
     client = redis_client()
     asked = []
-    real_set = client.set
-    monkeypatch.setattr(client, "set", lambda *args, **kwargs: asked.append(args[0]) or real_set(*args, **kwargs))
+    real_eval = client.eval
+    monkeypatch.setattr(client, "eval", lambda script, count, key, *args: asked.append(key)
+                        or real_eval(script, count, key, *args))
+    return asked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_whose_own_kick_is_pending_does_not_ask_redis_again(player, crm_queue, settings, monkeypatch):
+    settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
+    asked = count_redis_kick_calls(monkeypatch)
     for _ in range(4):
         record(player)
 
     assert asked == [f"crm:delivery-kick:{crm_queue}"]
     assert queued_kicks(crm_queue) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kick_another_process_published_is_trusted_until_it_runs(player, crm_queue, settings, monkeypatch):
+    from igaming.redis_client import redis_client
+
+    settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
+    redis_client().set(f"crm:delivery-kick:{crm_queue}", 1, px=1500)  # another process's window, 1.5 s to go
+    asked = count_redis_kick_calls(monkeypatch)
+    for _ in range(4):
+        record(player)
+
+    assert asked == [f"crm:delivery-kick:{crm_queue}"]  # once: the answer said when that kick runs
+    assert queued_kicks(crm_queue) == 0
+    pending_for = delivery._kick_pending_until[crm_queue] - time.monotonic()
+    assert 0 < pending_for <= 0.8 * 1.5
 
 
 @pytest.mark.django_db(transaction=True)
