@@ -29,7 +29,7 @@ from games.exceptions import (
     ServiceUnavailable,
     UnknownProvider,
 )
-from igaming.redis_client import redis_client
+from igaming.redis_client import redis_thread_client
 
 NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 HEADERS = ("X-Provider", "X-Timestamp", "X-Nonce", "X-Signature")
@@ -84,7 +84,7 @@ def signature_verify(*, headers, body: bytes, now: float | None = None) -> Signe
     if abs(now - int(stamp)) > window:
         raise RequestExpired()
     try:
-        first_use = redis_client().set(f"games:nonce:{vendor_code}:{nonce}", 1, nx=True, ex=2 * window)
+        first_use = redis_thread_client().set(f"games:nonce:{vendor_code}:{nonce}", 1, nx=True, ex=2 * window)
     except RedisError:
         raise ServiceUnavailable() from None  # without the replay check the request is not safe to take
     if not first_use:
