@@ -14,7 +14,8 @@ Design:
   a deferred constraint trigger checks at commit that every transaction balances per currency and
   has entries; triggers refuse UPDATE and DELETE of transactions and entries; an entry's currency
   is its account's (composite foreign key); a player account's cached balance is never negative
-  (CHECK). House accounts may go negative: they are the other side of the players' money.
+  (CHECK); an account's kind suits its owner, its currency is supported, and neither changes once
+  it is opened (trigger). House accounts may go negative: they are the other side of the players' money.
 - `Account.balance` is a cache of the sum of the account's entries, updated by the same database
   transaction under a row lock (accounts locked in primary-key order); `Entry.balance_after` keeps
   the running balance for statements. `wallet_reconcile` proves cache == ledger every night.
@@ -32,7 +33,6 @@ from django.db import models
 from django.utils import timezone
 
 from players.models import Player
-from wallet.currencies import MINOR_UNITS
 
 MONEY = {"max_digits": 30, "decimal_places": 8}
 
@@ -78,13 +78,10 @@ class Account(models.Model):
             models.UniqueConstraint(fields=["id", "currency"], name="wallet_account_id_currency"),
             models.CheckConstraint(condition=models.Q(player__isnull=True) | models.Q(balance__gte=0),
                                    name="wallet_account_player_balance_not_negative"),
-            models.CheckConstraint(
-                condition=models.Q(player__isnull=False, kind__in=PLAYER_ACCOUNT_KINDS)
-                | models.Q(player__isnull=True, kind__in=HOUSE_ACCOUNT_KINDS),
-                name="wallet_account_kind_matches_owner",
-            ),
-            models.CheckConstraint(condition=models.Q(currency__in=sorted(MINOR_UNITS)),
-                                   name="wallet_account_currency_supported"),
+            # The kind matches the owner (player or house) and the currency is supported: checked by the
+            # trigger `wallet_account_identity` (migration 0006) when an account is opened, not as CHECKs,
+            # which PostgreSQL would compile again on every posting's balance update. It also refuses any
+            # change of an opened account's kind, owner, currency or shard.
         ]
 
     def __str__(self) -> str:

@@ -207,3 +207,43 @@ def test_players_on_different_shards_post_to_different_house_rows_that_sum_up(br
                   .values_list("shard", "balance"))
     assert shards == {first.pk % 4: Decimal("-10.00"), second.pk % 4: Decimal("-5.00")}
     assert house_balance(AccountKind.PSP_CLEARING, "EUR") == Decimal("-15.00")
+
+
+def test_an_account_is_opened_only_with_a_kind_that_suits_its_owner_and_a_supported_currency(player):
+    from wallet.currencies import MINOR_UNITS
+
+    for currency in MINOR_UNITS:  # the trigger's frozen list knows every currency the wallet offers
+        Account.objects.create(kind=AccountKind.BONUS_COST, currency=currency, shard=7)
+    refused = [dict(player=player, kind=AccountKind.REAL, currency="XXX"),
+               dict(player=player, kind=AccountKind.PSP_CLEARING, currency="EUR"),
+               dict(player=None, kind=AccountKind.REAL, currency="EUR", shard=7)]
+    for fields in refused:
+        with pytest.raises(IntegrityError, match="currency_supported|kind_matches_owner"), transaction.atomic():
+            Account.objects.create(**fields)
+
+    assert Account.objects.filter(shard=7).count() == len(MINOR_UNITS)
+    assert not Account.objects.filter(player=player).exists()
+
+
+def test_an_opened_accounts_kind_owner_currency_and_shard_never_change(player):
+    from players.tests.factories import PlayerFactory
+
+    deposit_approved(player, "5.00")
+    real = Account.objects.get(player=player, kind=AccountKind.REAL)
+    other = PlayerFactory(brand=player.brand)
+
+    for change in ({"currency": "USD"}, {"kind": AccountKind.BONUS}, {"player": other}, {"shard": 1}):
+        with pytest.raises(IntegrityError, match="identity_fixed"), transaction.atomic():
+            Account.objects.filter(pk=real.pk).update(**change)
+
+    real.refresh_from_db()
+    assert (real.currency, real.kind, real.player_id, real.shard) == ("EUR", AccountKind.REAL, player.pk, 0)
+    Account.objects.filter(pk=real.pk).update(balance=real.balance)  # a posting's update is not checked
+
+
+def test_the_identity_trigger_fires_on_opening_and_identity_changes_only():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'wallet_account_identity'")
+        [definition] = cursor.fetchone()
+
+    assert "BEFORE INSERT OR UPDATE OF kind, currency, player_id, shard ON public.wallet_account" in definition
