@@ -4,7 +4,8 @@ the repository root where `make bench` starts gunicorn).
 Threaded workers keeping connections alive: game providers call the wallet on every bet over a
 kept-alive connection, and the sync worker closes each one after its answer. Measured with the games
 benchmark on the 2-core bench machine, 3 workers x 2 threads served the most bets per second; more
-threads only queue on the cores and on the GIL.
+threads only queue on the cores and on the GIL. HTTP is parsed in C by gunicorn_h1c (requirements.txt),
+which gunicorn picks up by itself (http_parser "auto").
 """
 
 import os

@@ -84,3 +84,13 @@ def test_the_image_runs_as_a_non_root_user_on_python_3_12():
     assert "collectstatic" in dockerfile
     assert re.search(r"^USER app$", dockerfile, re.MULTILINE)
     assert '"igaming.wsgi"' in dockerfile
+
+
+def test_the_web_server_parses_http_in_c():
+    from gunicorn.config import Config
+    from gunicorn.http.message import _check_fast_parser
+
+    config = Config()
+    config.set("http_parser", "auto")  # gunicorn.conf.py leaves it at auto: gunicorn_h1c when installed
+
+    assert _check_fast_parser(config) is True
