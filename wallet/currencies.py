@@ -40,7 +40,7 @@ def exchange_rate(code: str) -> Decimal:
     """The rate from `code` to the base currency (settings.WALLET_BASE_CURRENCY)."""
     from django.conf import settings
 
-    rates = {**DEFAULT_RATES_TO_EUR, **getattr(settings, "WALLET_EXCHANGE_RATES", {})}
     if code == getattr(settings, "WALLET_BASE_CURRENCY", "EUR"):
         return Decimal(1)
-    return Decimal(str(rates[code]))
+    configured = getattr(settings, "WALLET_EXCHANGE_RATES", {})
+    return Decimal(str(configured[code] if code in configured else DEFAULT_RATES_TO_EUR[code]))
