@@ -122,7 +122,9 @@ def _highest_rate_within_target(load: _Load, tokens: list[str], saturation: floa
         rate = round(share * saturation, 1)
         rounds = max(5, int(rate * seconds / (2 * PLAYERS)))
         log(f"bench: paced at {rate} ops/s ({share:.0%} of saturation), {PLAYERS} players x {rounds} rounds")
-        return load.play(tokens, rounds=rounds, rate=rate)
+        run = load.play(tokens, rounds=rounds, rate=rate)
+        log(f"bench:   -> {run['ops_per_second']} ops/s, p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms")
+        return run
 
     best = paced(1.0)
     if best["p95_ms"] <= TARGET_P95_MS:
