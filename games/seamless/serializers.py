@@ -134,7 +134,6 @@ class ErrorOut(serializers.Serializer):
     bonus_balance = AmountField(required=False)
 
 
-
 # --- the common input without a serializer instance ------------------------------------------------------
 # A DRF serializer deep-copies its fields on every instance: measured on the bench machine, checking a
 # provider's bet that way was about a sixth of the web worker's time per call. A body whose every value
