@@ -56,7 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: answers the game providers' signed wallet calls without the rest (games/seamless/handler.py).
+    # First: answers the game providers' signed wallet calls without the rest (games/seamless/handler.py)
+    # where they come through Django's handler; igaming.wsgi answers them before it (games/seamless/wsgi.py).
     "games.seamless.handler.SeamlessWalletMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

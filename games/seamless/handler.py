@@ -12,6 +12,9 @@ it directly. A provider's bet waits on this path, and the rest of the stack has 
 URL resolution and DRF's dispatch cost about 1.3 ms of Python per call, more than the bet's own
 work. Anything else on the prefix (a GET, an unknown operation) goes on to the DRF views in
 `views.py`, which also document the contract in the OpenAPI schema and answer with the same core.
+Servers that run `igaming.wsgi` (gunicorn, runserver) answer these POSTs earlier still, in front of
+Django's handler (`games/seamless/wsgi.py`), with the same core and the same bytes and headers
+(`answer_content`); the middleware serves what comes through Django's handler (the test client).
 """
 
 from __future__ import annotations
@@ -96,30 +99,43 @@ def _with_live_connection(service, **arguments) -> play.Answer:
     return service(**arguments)
 
 
-def seamless_response(status: int, body: dict) -> HttpResponse:
+def seamless_operation(method: str, path: str) -> str | None:
+    """The operation a request asks for, or None when it is not a provider's call (the views answer)."""
+    operation = path[len(PREFIX):] if path.startswith(PREFIX) else None
+    return operation if method == "POST" and operation in OPERATIONS else None
+
+
+def too_large() -> tuple[int, dict]:
+    return 400, error_body("The request body is too large.", errors.InvalidRequest.code)
+
+
+def answer_content(body: dict) -> tuple[bytes, list[tuple[str, str]]]:
+    """An answer's bytes and headers, the same whichever way in served it."""
     content = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
-    response = HttpResponse(content, status=status, content_type="application/json")
-    response["Content-Length"] = str(len(content))  # set by CommonMiddleware elsewhere; this path skips it
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return content, [("Content-Type", "application/json"), ("Content-Length", str(len(content))),
+                     ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+
+
+def seamless_response(status: int, body: dict) -> HttpResponse:
+    content, headers = answer_content(body)
+    return HttpResponse(content, status=status, headers=dict(headers))
 
 
 class SeamlessWalletMiddleware:
-    """Serve POST /wallet-api/v1/<operation> without the rest of the middleware and DRF (see above)."""
+    """Serve POST /wallet-api/v1/<operation> without the rest of the middleware and DRF (see above), where
+    a request comes through Django's handler (the test client; a server not using igaming.wsgi)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        path = request.path_info
-        operation = path[len(PREFIX):] if path.startswith(PREFIX) else None
-        if request.method != "POST" or operation not in OPERATIONS:
+        operation = seamless_operation(request.method, request.path_info)
+        if operation is None:
             return self.get_response(request)
         try:
             body = request.body
         except RequestDataTooBig:
-            return seamless_response(400, error_body("The request body is too large.", errors.InvalidRequest.code))
+            return seamless_response(*too_large())
         # A round trip saved on every call: seamless_call recovers from a dead connection itself.
         connection.health_check_done = True
         return seamless_response(*seamless_call(operation, headers=request.headers, body=body))
