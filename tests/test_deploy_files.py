@@ -94,3 +94,26 @@ def test_the_web_server_parses_http_in_c():
     config.set("http_parser", "auto")  # gunicorn.conf.py leaves it at auto: gunicorn_h1c when installed
 
     assert _check_fast_parser(config) is True
+
+
+def test_each_web_worker_freezes_its_long_lived_objects_out_of_the_collectors_reach():
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    worker = SimpleNamespace(nr=0)
+    try:
+        conf["post_worker_init"](worker)
+        frozen_at_start = gc.get_freeze_count()
+        kept = [object.__new__(type("LazilyBuilt", (), {})) for _ in range(50)]  # what first requests build
+        conf["post_request"](worker, None, {}, None)
+        assert gc.get_freeze_count() == frozen_at_start  # not before GC_FREEZE_AGAIN_AFTER_REQUESTS
+
+        worker.nr = conf["GC_FREEZE_AGAIN_AFTER_REQUESTS"]
+        conf["post_request"](worker, None, {}, None)
+
+        assert frozen_at_start > 0 and gc.get_freeze_count() > frozen_at_start
+        assert worker.gc_frozen_again and kept
+    finally:
+        gc.unfreeze()
