@@ -365,3 +365,12 @@ def test_a_bet_win_whose_win_cannot_be_taken_leaves_no_bet_behind(vendor, game, 
 
     assert answers is None
     assert _written() == before
+
+
+@pytest.mark.parametrize("function", ["wallet_game_post", "crm_events_add"])
+def test_the_statements_that_unnest_array_parameters_keep_one_generic_plan(function):
+    # Otherwise the plan cache plans them again on every call (wallet migration 0007).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = %s", [function])
+        [(config,)] = cursor.fetchall()
+    assert config == ["plan_cache_mode=force_generic_plan"]
