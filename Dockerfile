@@ -38,8 +38,7 @@ EXPOSE 8000
 
 # The access log has the method, the path, the status, the size and the time, and no query string, client
 # address or user agent: support searches by e-mail and logs hold no personal data.
-# Workers: $WEB_CONCURRENCY (gunicorn reads it), 2 by default.
-ENV WEB_CONCURRENCY=2
-# Worker class, threads, keep-alive, time-outs and recycling: gunicorn.conf.py.
+# Workers ($WEB_CONCURRENCY, else one per two cores), threads ($WEB_THREADS, else 3), keep-alive,
+# time-outs and recycling: gunicorn.conf.py.
 CMD ["gunicorn", "igaming.wsgi", "--bind", "0.0.0.0:8000", "--no-control-socket", "--error-logfile", "-", \
      "--access-logfile", "-", "--access-logformat", "\"%(m)s %(U)s\" %(s)s %(B)s %(M)sms"]

@@ -22,8 +22,8 @@ Five measurements:
 - hot player: 50 concurrent bets (and their wins) on one player; the books are checked after.
 
 Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (gunicorn
-workers, default 3, each with WEB_THREADS threads, default 2: more only queue on the two cores of the
-bench machine), BENCH_PGBENCH_SECONDS (default 10).
+workers; default gunicorn.conf.py's, as the image runs: one per two cores, each with WEB_THREADS
+threads, default 3), BENCH_PGBENCH_SECONDS (default 10).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ HALVINGS = 4
 
 def run() -> list[Figure]:
     seconds = float(os.environ.get("BENCH_GAMES_SECONDS", "10"))
-    workers = int(os.environ.get("BENCH_GAMES_WORKERS", "3"))
+    workers = os.environ.get("BENCH_GAMES_WORKERS", "")
     secret = secrets.token_urlsafe(24)
     game = _bench_game()
     players = _bench_players(PLAYERS + 1)
@@ -188,12 +188,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _gunicorn(port: int, workers: int, secret: str) -> subprocess.Popen:
+def _gunicorn(port: int, workers: str, secret: str) -> subprocess.Popen:
+    """gunicorn with gunicorn.conf.py's settings; `workers` (when set) in place of its worker count."""
     env = {**os.environ, "GAME_PROVIDER_SECRETS": json.dumps({VENDOR: secret}), "DEBUG": "0", "LOG_LEVEL": "WARNING"}
-    log(f"bench: gunicorn, {workers} threaded workers (gunicorn.conf.py), port {port}")
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "igaming.wsgi", "-w", str(workers),
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "256"],
-                            cwd=ROOT, env=env)
+    if workers:
+        env["WEB_CONCURRENCY"] = workers
+    log(f"bench: gunicorn (gunicorn.conf.py; WEB_CONCURRENCY={env.get('WEB_CONCURRENCY') or 'one per two cores'}, "
+        f"WEB_THREADS={env.get('WEB_THREADS') or 3}), port {port}")
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "igaming.wsgi", "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", "--backlog", "256"], cwd=ROOT, env=env)
 
 
 def _wait_for_health(port: int, server: subprocess.Popen, timeout: float = 60) -> None:

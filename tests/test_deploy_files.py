@@ -117,3 +117,21 @@ def test_each_web_worker_freezes_its_long_lived_objects_out_of_the_collectors_re
         assert worker.gc_frozen_again and kept
     finally:
         gc.unfreeze()
+
+
+def test_the_web_server_runs_one_worker_per_two_cores_with_three_threads_unless_told(monkeypatch):
+    import runpy
+
+    monkeypatch.delenv("WEB_THREADS", raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "")  # as docker-compose passes it when unset
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (conf["workers"], conf["threads"]) == (4, 3)
+
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 1
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    monkeypatch.setenv("WEB_THREADS", "2")
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (conf["workers"], conf["threads"]) == (5, 2)
