@@ -9,7 +9,7 @@ Workers: WEB_CONCURRENCY, else one per two cores; threads: WEB_THREADS, else 3. 
 of its time waiting on PostgreSQL and Redis, with the GIL released, so a few threads keep a worker's
 core busy; and fewer processes cost less CPU per request (shared caches, fewer wake-ups). Measured on
 the 2-core bench machine with the database on the same cores (interleaved paced runs of the games
-benchmark, the whole machine's CPU per wallet call): 1 worker x 3 threads 2.8-2.9 ms, 3 x 2 3.2-3.4 ms,
+benchmark, the whole machine's CPU per wallet call): 1 worker x 3 threads 2.8-2.9 ms, 3 x 2 3.2-4.1 ms,
 2 x 2 3.7 ms. With the database on its own host, set WEB_CONCURRENCY to about the number of cores.
 """
 
