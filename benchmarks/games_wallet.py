@@ -193,8 +193,9 @@ def _gunicorn(port: int, workers: str, secret: str) -> subprocess.Popen:
     env = {**os.environ, "GAME_PROVIDER_SECRETS": json.dumps({VENDOR: secret}), "DEBUG": "0", "LOG_LEVEL": "WARNING"}
     if workers:
         env["WEB_CONCURRENCY"] = workers
-    log(f"bench: gunicorn (gunicorn.conf.py; WEB_CONCURRENCY={env.get('WEB_CONCURRENCY') or 'one per two cores'}, "
-        f"WEB_THREADS={env.get('WEB_THREADS') or 3}), port {port}")
+    overrides = {name: env[name] for name in ("WEB_CONCURRENCY", "WEB_THREADS") if env.get(name)}
+    log(f"bench: gunicorn (gunicorn.conf.py's workers and threads{', ' if overrides else ''}"
+        f"{', '.join(f'{name}={value}' for name, value in overrides.items())}), port {port}")
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "igaming.wsgi", "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", "--backlog", "256"], cwd=ROOT, env=env)
 
