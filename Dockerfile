@@ -1,4 +1,4 @@
-# The production image: gunicorn (web), Celery worker and beat all run from it (see docker-compose.yml).
+# The production image: the web server (uWSGI), Celery worker and beat all run from it (see docker-compose.yml).
 # PostgreSQL and Redis are separate services given by DATABASE_URL / REDIS_URL: the embedded engines of
 # a developer machine (igaming/engines.py) never start in a container.
 FROM python:3.12-slim
@@ -36,9 +36,8 @@ USER app
 
 EXPOSE 8000
 
-# The access log has the method, the path, the status, the size and the time, and no query string, client
-# address or user agent: support searches by e-mail and logs hold no personal data.
-# Workers ($WEB_CONCURRENCY, else one per two cores), threads ($WEB_THREADS, else 3), keep-alive,
-# time-outs and recycling: gunicorn.conf.py.
-CMD ["gunicorn", "igaming.wsgi", "--bind", "0.0.0.0:8000", "--no-control-socket", "--error-logfile", "-", \
-     "--access-logfile", "-", "--access-logformat", "\"%(m)s %(U)s\" %(s)s %(B)s %(M)sms"]
+# igaming/webserver.py: uWSGI's HTTP router and threaded workers ($WEB_CONCURRENCY, else one per two
+# cores; $WEB_THREADS, else 3), keep-alive, time-outs, recycling, graceful stop on SIGTERM. Its access log
+# has the method, the path, the status, the size and the time, and no query string, client address or
+# user agent: support searches by e-mail and logs hold no personal data.
+CMD ["python", "-m", "igaming.webserver", "--bind", "0.0.0.0:8000"]

@@ -9,14 +9,19 @@ modules, so a module may import Django models at the top and runs against the be
 - Redis: database 10 of the same server, or `BENCH_REDIS_URL`, so that a development Celery worker
   never picks up a benchmark's tasks (and the reverse).
 
-Processes a benchmark starts (a Celery worker, a simulator) inherit these through the environment.
+Processes a benchmark starts (a Celery worker, a simulator, the web server) inherit these through the
+environment.
 """
 
 from __future__ import annotations
 
+import http.client
 import math
 import os
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -131,3 +136,41 @@ def bench_setup() -> str:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     return database_url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def web_server(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """The platform's web server as the image runs it (igaming/webserver.py), on 127.0.0.1:`port` without
+    an access log, once `/health` answers. Its own output goes to a log file named in any error."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.NamedTemporaryFile("wb", prefix="bench-web-", suffix=".log", delete=False) as output:
+        server = subprocess.Popen([sys.executable, "-m", "igaming.webserver", "--bind", f"127.0.0.1:{port}",
+                                   "--no-access-log"], cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_health(port, server, output.name)
+    except BaseException:
+        server.terminate()
+        server.wait(timeout=30)
+        raise
+    return server
+
+
+def _wait_for_health(port: int, server: subprocess.Popen, output: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the web server exited ({server.returncode}), see {output}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the web server did not answer, see {output}")

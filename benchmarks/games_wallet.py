@@ -2,13 +2,13 @@
 percentiles, next to pgbench's TPC-B on the same PostgreSQL server in the same run; and one hot player
 taking 50 concurrent bets, every one accounted for.
 
-The platform is served by gunicorn (threaded workers with keep-alive, gunicorn.conf.py) on a free port;
-the load generator is the
-provider simulator's headless mode (`python -m simulators.provider play`), a separate process whose
-players each hold a keep-alive connection and sign every request. A bet is: verify the signature and
-the nonce (Redis), then one statement (`games_bet_fast`, the fast path of games/services/fast_path.py):
-lock the session and the player's accounts, check blocks and limits, write round, idempotency record,
-ledger transaction and the CASINO and USER_BALANCES_UPDATE events, commit (synchronous_commit on).
+The platform is served by its web server (igaming/webserver.py: uWSGI's HTTP router keeping connections
+alive, threaded workers) on a free port; the load generator is the provider simulator's headless mode
+(`python -m simulators.provider play`), a separate process whose players each hold a keep-alive
+connection and sign every request. A bet is: verify the signature and the nonce (Redis), then one
+statement (`games_bet_fast`, the fast path of games/services/fast_path.py): lock the session and the
+player's accounts, check blocks and limits, write round, idempotency record, ledger transaction and the
+CASINO and USER_BALANCES_UPDATE events, commit (synchronous_commit on).
 A win is the same without the checks.
 
 Five measurements:
@@ -21,8 +21,8 @@ Five measurements:
 - bet-win: the saturation run again, each round settled by one bet-win call (rounds per second);
 - hot player: 50 concurrent bets (and their wins) on one player; the books are checked after.
 
-Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (gunicorn
-workers; default gunicorn.conf.py's, as the image runs: one per two cores, each with WEB_THREADS
+Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (web server
+workers; default igaming/webserver.py's, as the image runs: one per two cores, each with WEB_THREADS
 threads, default 3), BENCH_PGBENCH_SECONDS (default 10).
 """
 
@@ -31,11 +31,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +41,7 @@ from pathlib import Path
 from django.db.models import Sum
 
 from benchmarks._pgbench import pgbench_tps
-from benchmarks.common import Figure, log
+from benchmarks.common import Figure, free_port, log, web_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYERS = 32
@@ -66,10 +64,9 @@ def run() -> list[Figure]:
     tps = pgbench_tps(os.environ["DATABASE_URL"], clients=PLAYERS)
     figures.append(("games_wallet.pgbench_tpcb_tps", round(tps, 1), "tx/s"))
 
-    port = _free_port()
-    server = _gunicorn(port, workers, secret)
+    port = free_port()
+    server = _web_server(port, workers, secret)
     try:
-        _wait_for_health(port, server)
         wallet_url = f"http://127.0.0.1:{port}/wallet-api/v1"
         load = _Load(wallet_url, secret)
 
@@ -182,40 +179,15 @@ def _sessions(players: list, game) -> list[str]:
     return [game_launch(player=player, game_id=game.pk).token for player in players]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _gunicorn(port: int, workers: str, secret: str) -> subprocess.Popen:
-    """gunicorn with gunicorn.conf.py's settings; `workers` (when set) in place of its worker count."""
+def _web_server(port: int, workers: str, secret: str):
+    """The web server with igaming/webserver.py's settings; `workers` (when set) in place of its worker count."""
     env = {**os.environ, "GAME_PROVIDER_SECRETS": json.dumps({VENDOR: secret}), "DEBUG": "0", "LOG_LEVEL": "WARNING"}
     if workers:
         env["WEB_CONCURRENCY"] = workers
     overrides = {name: env[name] for name in ("WEB_CONCURRENCY", "WEB_THREADS") if env.get(name)}
-    log(f"bench: gunicorn (gunicorn.conf.py's workers and threads{', ' if overrides else ''}"
+    log(f"bench: web server (igaming/webserver.py's workers and threads{', ' if overrides else ''}"
         f"{', '.join(f'{name}={value}' for name, value in overrides.items())}), port {port}")
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "igaming.wsgi", "-b", f"127.0.0.1:{port}",
-                             "--log-level", "warning", "--backlog", "256"], cwd=ROOT, env=env)
-
-
-def _wait_for_health(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
-    import http.client
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer")
+    return web_server(port, env)
 
 
 # --- the load generator: the provider simulator ------------------------------------------------------

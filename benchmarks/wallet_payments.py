@@ -1,5 +1,5 @@
 """Wallet throughput: deposit approvals per second through the services and through the HTTP API (the
-PSP webhook, signed, on gunicorn), next to pgbench's TPC-B on the same PostgreSQL server in the same run.
+PSP webhook, signed, on the web server), next to pgbench's TPC-B on the same PostgreSQL server in the same run.
 
 A deposit approval is the wallet's typical write: lock the payment, lock two accounts in id order,
 insert a ledger transaction and two entries, update two balances and the payment, write two outbox
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +21,7 @@ import uuid
 
 from benchmarks import _wallet
 from benchmarks._pgbench import pgbench_tps
-from benchmarks.common import Figure, log
+from benchmarks.common import Figure, free_port, log, web_server
 
 THREADS = 4
 HTTP_CLIENTS = 8
@@ -137,24 +135,16 @@ def _check_approved(pending: list[tuple[int, str]]) -> None:
         raise RuntimeError(f"only {approved} of {len(pending)} deposits were approved")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def approve_over_http(pending: list[tuple[int, str]]) -> float:
-    """Signed PSP webhooks to gunicorn (4 sync workers) from 8 keep-alive clients."""
+    """Signed PSP webhooks to the web server (4 workers) from 8 keep-alive clients."""
     import requests
 
     from wallet import psp
 
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "igaming.wsgi", "-w", "4", "-b", f"127.0.0.1:{port}",
-                               "--log-level", "warning"], cwd=_wallet.ROOT, env=os.environ.copy())
+    port = free_port()
+    server = web_server(port, {**os.environ, "WEB_CONCURRENCY": "4"})
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{base}/health", server)
         log(f"bench: {len(pending)} approvals through the API (PSP webhooks), {HTTP_CLIENTS} clients")
         errors: list[str] = []
 
@@ -183,22 +173,6 @@ def approve_over_http(pending: list[tuple[int, str]]) -> float:
         raise RuntimeError(f"{len(errors)} webhooks failed, e.g. {errors[0]}")
     _check_approved(pending)
     return len(pending) / elapsed
-
-
-def _wait_for(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer")
 
 
 if __name__ == "__main__" and "--child" in sys.argv:

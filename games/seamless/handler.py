@@ -12,7 +12,7 @@ it directly. A provider's bet waits on this path, and the rest of the stack has 
 URL resolution and DRF's dispatch cost about 1.3 ms of Python per call, more than the bet's own
 work. Anything else on the prefix (a GET, an unknown operation) goes on to the DRF views in
 `views.py`, which also document the contract in the OpenAPI schema and answer with the same core.
-Servers that run `igaming.wsgi` (gunicorn, runserver) answer these POSTs earlier still, in front of
+Servers that run `igaming.wsgi` (igaming/webserver.py, runserver) answer these POSTs earlier still, in front of
 Django's handler (`games/seamless/wsgi.py`), with the same core and the same bytes and headers
 (`answer_content`); the middleware serves what comes through Django's handler (the test client).
 """

@@ -1,4 +1,4 @@
-"""The seamless API at the WSGI layer (games/seamless/wsgi.py): what gunicorn runs, in front of Django.
+"""The seamless API at the WSGI layer (games/seamless/wsgi.py): what the web server runs, in front of Django.
 
 These tests run with autocommit (transaction=True), as a server does: the app looks after the database
 connection between calls as Django's request signals would, which a test's open transaction forbids.
@@ -170,6 +170,9 @@ def test_a_connection_past_its_max_age_is_replaced_before_the_next_call(played):
 
 
 def test_the_wsgi_application_serves_the_wallet_in_front_of_django():
-    from igaming.wsgi import application
+    import gc
 
-    assert isinstance(application, SeamlessWalletApp)
+    from igaming.wsgi import FrozenAfterWarmUp, application
+
+    gc.unfreeze()  # what importing the module froze, in this test process
+    assert isinstance(application, FrozenAfterWarmUp) and isinstance(application.app, SeamlessWalletApp)

@@ -1,0 +1,119 @@
+"""The web server the image runs (igaming/webserver.py, uWSGI) and the WSGI application it serves."""
+
+import gc
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from igaming import webserver
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _option(options: list[str], name: str) -> str:
+    return options[options.index(name) + 1]
+
+
+def test_the_web_server_runs_one_worker_per_two_cores_with_three_threads_unless_told(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    # docker-compose passes WEB_CONCURRENCY empty when it is unset
+    options = webserver.uwsgi_options(bind=":8000", socket_path="/s", environ={"WEB_CONCURRENCY": ""})
+    assert (_option(options, "--processes"), _option(options, "--threads")) == ("4", "3")
+
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert _option(webserver.uwsgi_options(bind=":8000", socket_path="/s", environ={}), "--processes") == "1"
+
+    options = webserver.uwsgi_options(bind=":8000", socket_path="/s",
+                                      environ={"WEB_CONCURRENCY": "5", "WEB_THREADS": "2"})
+    assert (_option(options, "--processes"), _option(options, "--threads")) == ("5", "2")
+
+
+def test_the_image_runs_the_web_server():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    assert re.search(r'^CMD \["python", "-m", "igaming\.webserver", "--bind", "0\.0\.0\.0:8000"\]$', dockerfile,
+                     re.MULTILINE)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post_until_answered(port: int, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the web server exited"
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("POST", "/wallet-api/v1/balance", body=b"{}")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the web server did not answer")
+
+
+def test_the_web_server_keeps_connections_alive_logs_no_personal_data_and_stops_gracefully():
+    port = _free_port()
+    env = {**os.environ, "DEBUG": "0", "WEB_CONCURRENCY": "1", "WEB_THREADS": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "igaming.webserver", "--bind", f"127.0.0.1:{port}"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _post_until_answered(port, server)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        answers, sockets = [], []
+        for _ in range(2):
+            connection.request("POST", "/wallet-api/v1/bet?email=someone%40example.com", body=b"{}",
+                               headers={"User-Agent": "provider-agent/1.0"})
+            response = connection.getresponse()
+            answers.append((response.status, response.read()))
+            sockets.append(connection.sock)
+        connection.close()
+
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+
+    assert [status for status, _ in answers] == [401, 401]
+    assert b'"code":"UNKNOWN_PROVIDER"' in answers[0][1]  # the seamless wallet's own answer
+    assert sockets[0] is not None and sockets[1] is sockets[0]  # the second call came on the same connection
+    requests = [line for line in output.splitlines() if line.startswith('"POST /wallet-api/v1/bet')]
+    assert len(requests) == 2 and all(re.fullmatch(r'"POST /wallet-api/v1/bet" 401 \d+ \d+ms', line)
+                                      for line in requests)
+    assert "someone" not in output and "provider-agent" not in output
+    assert "graceful shutdown" in output and server.returncode == 0
+    socket_path = re.search(r"UNIX address (\S+)", output).group(1)
+    assert not Path(socket_path).parent.exists()  # the workers' socket and its private directory are gone
+
+
+def test_each_web_worker_freezes_its_long_lived_objects_out_of_the_collectors_reach():
+    from igaming.wsgi import GC_FREEZE_AGAIN_AFTER_REQUESTS, FrozenAfterWarmUp
+
+    def app(environ, start_response):
+        return [b""]
+
+    try:
+        gc.unfreeze()
+        application = FrozenAfterWarmUp(app)
+        frozen_at_start = gc.get_freeze_count()
+        for _ in range(GC_FREEZE_AGAIN_AFTER_REQUESTS - 1):
+            application({}, None)
+        kept = [object.__new__(type("LazilyBuilt", (), {})) for _ in range(50)]  # what first requests build
+        assert gc.get_freeze_count() == frozen_at_start
+
+        application({}, None)
+
+        assert frozen_at_start > 0 and gc.get_freeze_count() > frozen_at_start and kept
+    finally:
+        gc.unfreeze()
