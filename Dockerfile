@@ -37,7 +37,7 @@ USER app
 EXPOSE 8000
 
 # igaming/webserver.py: uWSGI's HTTP router and threaded workers ($WEB_CONCURRENCY, else one per two
-# cores; $WEB_THREADS, else 3), keep-alive, time-outs, recycling, graceful stop on SIGTERM. Its access log
+# cores; $WEB_THREADS, else 8), keep-alive, time-outs, recycling, graceful stop on SIGTERM. Its access log
 # has the method, the path, the status, the size and the time, and no query string, client address or
 # user agent: support searches by e-mail and logs hold no personal data.
 CMD ["python", "-m", "igaming.webserver", "--bind", "0.0.0.0:8000"]

@@ -23,7 +23,7 @@ Five measurements:
 
 Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (web server
 workers; default igaming/webserver.py's, as the image runs: one per two cores, each with WEB_THREADS
-threads, default 3), BENCH_PGBENCH_SECONDS (default 10).
+threads, default 8), BENCH_PGBENCH_SECONDS (default 10).
 """
 
 from __future__ import annotations

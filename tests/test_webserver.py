@@ -20,11 +20,11 @@ def _option(options: list[str], name: str) -> str:
     return options[options.index(name) + 1]
 
 
-def test_the_web_server_runs_one_worker_per_two_cores_with_three_threads_unless_told(monkeypatch):
+def test_the_web_server_runs_one_worker_per_two_cores_with_eight_threads_unless_told(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     # docker-compose passes WEB_CONCURRENCY empty when it is unset
     options = webserver.uwsgi_options(bind=":8000", socket_path="/s", environ={"WEB_CONCURRENCY": ""})
-    assert (_option(options, "--processes"), _option(options, "--threads")) == ("4", "3")
+    assert (_option(options, "--processes"), _option(options, "--threads")) == ("4", "8")
 
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert _option(webserver.uwsgi_options(bind=":8000", socket_path="/s", environ={}), "--processes") == "1"
