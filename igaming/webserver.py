@@ -64,8 +64,9 @@ def uwsgi_options(*, bind: str, socket_path: str, environ: Mapping[str, str], ac
         "--socket", socket_path,
         # Request headers up to 32 KiB (uWSGI's default of 4 KiB refuses a browser with many cookies).
         "--buffer-size", "32768",
-        # A request running over 30 s has its worker replaced; its body is read in full before the
-        # application sees it (a slow upload holds no thread while it arrives, and is not cut short).
+        # A request running over 30 s has its worker replaced. Bodies are buffered before the application
+        # runs (in memory up to 64 KiB, on disk beyond), as uWSGI advises with harakiri on (it warns that
+        # a slow upload could otherwise be rejected).
         "--harakiri", "30",
         "--post-buffering", "65536",
         # Recycle a worker now and then (a leak cannot grow for ever), rarely and not all at once: a new
