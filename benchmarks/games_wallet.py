@@ -21,6 +21,9 @@ Five measurements:
 - bet-win: the saturation run again, each round settled by one bet-win call (rounds per second);
 - hot player: 50 concurrent bets (and their wins) on one player; the books are checked after.
 
+TPC-B runs again at the end (`pgbench_tpcb_tps_at_end`): the machine's speed moves by a third from
+minute to minute, and the two measurements show how much it moved during the run.
+
 Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (web server
 workers; default igaming/webserver.py's, as the image runs: one per two cores, each with WEB_THREADS
 threads, default 8), BENCH_PGBENCH_SECONDS (default 10).
@@ -107,6 +110,10 @@ def run() -> list[Figure]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # TPC-B again at the end: how far the machine's own speed moved during the run (the ratios above are
+    # to the first measurement, which set the paced rate).
+    figures.append(("games_wallet.pgbench_tpcb_tps_at_end", round(pgbench_tps(os.environ["DATABASE_URL"],
+                                                                           clients=PLAYERS), 1), "tx/s"))
     return figures
 
 
