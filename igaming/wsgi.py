@@ -19,8 +19,8 @@ class FrozenAfterWarmUp:
     Django, DRF, Celery and the app's modules leave some 100,000 objects that live as long as the
     worker. CPython's full (oldest-generation) collection walks all of them, holding the GIL: measured
     under the games bench, 66-172 ms during which none of the worker's threads runs, the long tail of
-    the wallet's latency. gc.freeze() moves them out of the collector's reach (what CPython's
-    documentation advises for long-running servers): a full collection then took 1-22 ms. Frozen once
+    the wallet's latency. gc.freeze() moves them out of the collector's reach (CPython documents it for
+    servers that fork; here it is the reach that matters): a full collection then took 1-22 ms. Frozen once
     the application is loaded, and again after the first requests have built what is built lazily
     (URL resolvers, caches, connections).
     """

@@ -12,8 +12,8 @@ every row written until that ANALYZE:
   on every column of its unique index.
 - On a table analyzed while nearly empty, a sequential scan is estimated cheaper than any index, and
   is kept while the table grows. The three entry points plan with `enable_seqscan = off`, which the
-  statements and foreign-key checks they run inherit: every row they read, they find by a key, so an
-  index is right at every size.
+  statements they run inherit: every row they read, they find by a key, so an index is right at every
+  size. (The foreign-key checks are deferred to the commit, outside the functions.)
 """
 
 import importlib
