@@ -34,11 +34,16 @@ def test_the_web_server_runs_one_worker_per_two_cores_with_eight_threads_unless_
     assert (_option(options, "--processes"), _option(options, "--threads")) == ("5", "2")
 
 
-def test_the_image_runs_the_web_server():
+def test_the_image_runs_the_web_server_and_compose_waits_for_its_graceful_stop():
+    import yaml
+
     dockerfile = (ROOT / "Dockerfile").read_text()
+    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
 
     assert re.search(r'^CMD \["python", "-m", "igaming\.webserver", "--bind", "0\.0\.0\.0:8000"\]$', dockerfile,
                      re.MULTILINE)
+    mercy = int(_option(webserver.uwsgi_options(bind=":8000", socket_path="/s", environ={}), "--worker-reload-mercy"))
+    assert int(web["stop_grace_period"].removesuffix("s")) > mercy
 
 
 def _free_port() -> int:
