@@ -152,7 +152,7 @@ def web_server(port: int, env: dict[str, str]) -> subprocess.Popen:
         server = subprocess.Popen([sys.executable, "-m", "igaming.webserver", "--bind", f"127.0.0.1:{port}",
                                    "--no-access-log"], cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        _wait_for_health(port, server, output.name)
+        wait_for_health(port, server, output.name)
     except BaseException:
         server.terminate()
         server.wait(timeout=30)
@@ -160,7 +160,8 @@ def web_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     return server
 
 
-def _wait_for_health(port: int, server: subprocess.Popen, output: str, timeout: float = 60) -> None:
+def wait_for_health(port: int, server: subprocess.Popen, output: str, timeout: float = 60) -> None:
+    """Wait until the web server `server` on `port` answers `/health`; `output` names its log in errors."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -5,12 +5,11 @@ import http.client
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from benchmarks.common import free_port, wait_for_health
 from igaming import webserver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,33 +45,15 @@ def test_the_image_runs_the_web_server_and_compose_waits_for_its_graceful_stop()
     assert int(web["stop_grace_period"].removesuffix("s")) > mercy
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _post_until_answered(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the web server exited"
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("POST", "/wallet-api/v1/balance", body=b"{}")
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the web server did not answer")
-
-
-def test_the_web_server_keeps_connections_alive_logs_no_personal_data_and_stops_gracefully():
-    port = _free_port()
+def test_the_web_server_keeps_connections_alive_logs_no_personal_data_and_stops_gracefully(tmp_path):
+    port = free_port()
     env = {**os.environ, "DEBUG": "0", "WEB_CONCURRENCY": "1", "WEB_THREADS": "2"}
-    server = subprocess.Popen([sys.executable, "-m", "igaming.webserver", "--bind", f"127.0.0.1:{port}"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "web.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "igaming.webserver", "--bind", f"127.0.0.1:{port}"],
+                                  cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        _post_until_answered(port, server)
+        wait_for_health(port, server, str(log))
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         answers, sockets = [], []
         for _ in range(2):
@@ -84,11 +65,12 @@ def test_the_web_server_keeps_connections_alive_logs_no_personal_data_and_stops_
         connection.close()
 
         server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=60)
+        server.wait(timeout=60)
     finally:
         if server.poll() is None:
             server.kill()
-            server.communicate()
+            server.wait()
+    output = log.read_text()
 
     assert [status for status, _ in answers] == [401, 401]
     assert b'"code":"UNKNOWN_PROVIDER"' in answers[0][1]  # the seamless wallet's own answer
