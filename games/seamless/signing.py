@@ -84,7 +84,9 @@ def signature_verify(*, headers, body: bytes, now: float | None = None) -> Signe
     if abs(now - int(stamp)) > window:
         raise RequestExpired()
     try:
-        first_use = redis_thread_client().set(f"games:nonce:{vendor_code}:{nonce}", 1, nx=True, ex=2 * window)
+        # The command itself rather than .set(), whose keyword handling was a seventh of the call's Python.
+        first_use = redis_thread_client().execute_command(
+            "SET", f"games:nonce:{vendor_code}:{nonce}", 1, "NX", "EX", 2 * window)
     except RedisError:
         raise ServiceUnavailable() from None  # without the replay check the request is not safe to take
     if not first_use:

@@ -134,7 +134,7 @@ def test_a_request_that_cannot_be_checked_for_replay_gets_a_503_and_writes_nothi
     def redis_down(*args, **kwargs):
         raise RedisConnectionError("Redis is down")
 
-    monkeypatch.setattr(signing.redis_thread_client(), "set", redis_down)
+    monkeypatch.setattr(signing.redis_thread_client(), "execute_command", redis_down)
     _, token = session_token
     body = bet_body(token)
 
