@@ -21,6 +21,11 @@ Five measurements:
 - bet-win: the saturation run again, each round settled by one bet-win call (rounds per second);
 - hot player: 50 concurrent bets (and their wins) on one player; the books are checked after.
 
+Each load phase also reports the machine's CPU time per call (`*_cpu_per_call`, all processes, all cores)
+and the share of all cores busy (`*_machine_busy`); the paced phase splits the CPU per call among
+PostgreSQL, the web server, the load generator and Redis (`paced_cpu_per_call_<group>`, benchmarks/_cpu.py):
+on one machine they share the cores, and how busy they keep them sets the latency.
+
 TPC-B runs again at the end (`pgbench_tpcb_tps_at_end`): the machine's speed moves by a third from
 minute to minute, and the two measurements show how much it moved during the run.
 
@@ -43,6 +48,7 @@ from pathlib import Path
 
 from django.db.models import Sum
 
+from benchmarks._cpu import GROUPS, CpuMeter, cpu_per_call
 from benchmarks._pgbench import pgbench_tps
 from benchmarks.common import Figure, free_port, log, web_server
 
@@ -71,7 +77,7 @@ def run() -> list[Figure]:
     server = _web_server(port, workers, secret)
     try:
         wallet_url = f"http://127.0.0.1:{port}/wallet-api/v1"
-        load = _Load(wallet_url, secret)
+        load = _Load(wallet_url, secret, CpuMeter(server.pid))
 
         tokens = _sessions(players[:PLAYERS], game)
         load.play(tokens, rounds=3)  # warm-up: connections, caches, plans
@@ -89,6 +95,7 @@ def run() -> list[Figure]:
         log(f"bench: paced at {offered} ops/s (25 % of TPC-B), {PLAYERS} players x {rounds} rounds")
         paced = load.play(tokens, rounds=rounds, rate=offered)
         figures += _load_figures("paced", paced)
+        figures += _cpu_split_figures("paced", paced)
         figures.append(("games_wallet.paced_offered", offered, "ops/s"))
         figures.append(("games_wallet.paced_vs_pgbench", round(paced["ops_per_second"] / tps, 3), "ratio"))
         met = paced["ops_per_second"] >= 0.95 * offered and paced["p95_ms"] <= TARGET_P95_MS
@@ -201,8 +208,8 @@ def _web_server(port: int, workers: str, secret: str):
 
 
 class _Load:
-    def __init__(self, wallet_url: str, secret: str):
-        self.wallet_url, self.secret = wallet_url, secret
+    def __init__(self, wallet_url: str, secret: str, meter: CpuMeter):
+        self.wallet_url, self.secret, self.meter = wallet_url, secret, meter
 
     def play(self, tokens: list[str], *, rounds: int, rate: float = 0.0, combined: bool = False) -> dict:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -215,10 +222,13 @@ class _Load:
                 command += ["--rate", str(rate)]
             if combined:
                 command.append("--combined")
+            before = self.meter.sample()
             output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=900).stdout
+            after = self.meter.sample()
         finally:
             os.unlink(handle.name)
         summary = json.loads(output.strip().splitlines()[-1])
+        summary["cpu"] = cpu_per_call(before, after, calls=summary["operations"])
         refused = {code: count for code, count in summary["codes"].items() if code != "OK"}
         if refused:
             raise RuntimeError(f"the wallet refused calls during the load: {refused}")
@@ -226,12 +236,23 @@ class _Load:
 
 
 def _load_figures(phase: str, summary: dict) -> list[Figure]:
-    return [
+    figures = [
         (f"games_wallet.{phase}_ops_per_second", summary["ops_per_second"], "ops/s"),
         (f"games_wallet.{phase}_p50", summary["p50_ms"], "ms"),
         (f"games_wallet.{phase}_p95", summary["p95_ms"], "ms"),
         (f"games_wallet.{phase}_p99", summary["p99_ms"], "ms"),
     ]
+    if cpu := summary["cpu"]:
+        figures += [(f"games_wallet.{phase}_cpu_per_call", round(cpu["machine"], 3), "ms"),
+                    (f"games_wallet.{phase}_machine_busy", round(cpu["machine_busy"], 3), "share of all cores")]
+    return figures
+
+
+def _cpu_split_figures(phase: str, summary: dict) -> list[Figure]:
+    """The phase's CPU per call by process group: PostgreSQL, the web server, the load generator, Redis."""
+    if not (cpu := summary["cpu"]):
+        return []
+    return [(f"games_wallet.{phase}_cpu_per_call_{group}", round(cpu[group], 3), "ms") for group in GROUPS]
 
 
 # --- one hot player ----------------------------------------------------------------------------------
