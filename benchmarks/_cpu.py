@@ -31,10 +31,11 @@ def _seconds(ticks: int) -> float:
 
 
 def _machine_busy() -> float:
-    """Busy time of all cores: everything but idle and I/O wait (the first line of /proc/stat)."""
-    values = [int(value) for value in (PROC / "stat").read_text().splitlines()[0].split()[1:]]
-    idle, iowait = values[3], values[4]
-    return _seconds(sum(values[:8]) - idle - iowait)  # guest time is already counted in user
+    """Busy time of all cores (the first line of /proc/stat): user, nice, system, irq and softirq. Not
+    idle or I/O wait, nor steal: time a virtual machine's hypervisor gave to someone else."""
+    user, nice, system, _idle, _iowait, irq, softirq = (
+        int(value) for value in (PROC / "stat").read_text().splitlines()[0].split()[1:8])
+    return _seconds(user + nice + system + irq + softirq)
 
 
 def _processes() -> list[tuple[int, int, str, float]]:
