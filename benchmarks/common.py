@@ -8,6 +8,9 @@ modules, so a module may import Django models at the top and runs against the be
   migrated when missing), or `BENCH_DATABASE_URL`. The development data is never touched.
 - Redis: database 10 of the same server, or `BENCH_REDIS_URL`, so that a development Celery worker
   never picks up a benchmark's tasks (and the reverse).
+- CRM delivery kicks: a queue of the run's own (`CRM_DELIVERY_QUEUE=bench-kicks-<id>`), removed by
+  `bench_teardown()`. Most benchmarks run no Celery worker, so the kicks their commits publish would
+  otherwise pile up in Redis from run to run (200,000 of them, 200 MB, on the development machine).
 
 Processes a benchmark starts (a Celery worker, a simulator, the web server) inherit these through the
 environment.
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -128,6 +132,7 @@ def bench_setup() -> str:
         log(f"bench: created database {urlsplit(database_url).path.lstrip('/')}")
     os.environ["DATABASE_URL"] = database_url
     os.environ["REDIS_URL"] = redis_url
+    os.environ["CRM_DELIVERY_QUEUE"] = f"bench-kicks-{uuid.uuid4().hex[:8]}"
     os.environ["DEBUG"] = "0"  # measure what production runs: no query log, no debug templates
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "igaming.settings")
     import django
@@ -136,6 +141,14 @@ def bench_setup() -> str:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     return database_url
+
+
+def bench_teardown() -> None:
+    """Remove the run's queue of CRM delivery kicks (see the module's docstring)."""
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.REDIS_URL).delete(settings.CRM_DELIVERY_QUEUE)
 
 
 def free_port() -> int:

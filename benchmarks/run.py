@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.common import bench_setup, format_figure, log
+from benchmarks.common import bench_setup, bench_teardown, format_figure, log
 
 NOT_BENCHMARKS = {"run", "common", "__init__"}
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -60,24 +60,30 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         print(f"bench: setup = error {' '.join(str(error).split())}", file=sys.stderr, flush=True)
         return 1
-    failed = 0
-    for name in args.modules or available:
-        log(f"# {name}: running")
-        try:
-            module = importlib.import_module(f"benchmarks.{name}")
-        except Exception as error:  # noqa: BLE001
-            traceback.print_exc()
-            print(f"bench: {name} = error cannot import: {error}", file=sys.stderr, flush=True)
-            failed += 1
-            continue
-        run = getattr(module, "run", None)
-        if not callable(run):
-            if args.modules:
-                print(f"bench: {name} = error defines no run()", file=sys.stderr, flush=True)
-                failed += 1
-            continue
-        failed += not run_module(name, run)
+    try:
+        failed = sum(not _module_run(name, explicitly=bool(args.modules)) for name in args.modules or available)
+    finally:
+        bench_teardown()
     return 1 if failed else 0
+
+
+def _module_run(name: str, *, explicitly: bool) -> bool:
+    """Import and run one benchmark module; False when it failed (a module without run() is skipped,
+    unless it was asked for by name)."""
+    log(f"# {name}: running")
+    try:
+        module = importlib.import_module(f"benchmarks.{name}")
+    except Exception as error:  # noqa: BLE001
+        traceback.print_exc()
+        print(f"bench: {name} = error cannot import: {error}", file=sys.stderr, flush=True)
+        return False
+    run = getattr(module, "run", None)
+    if not callable(run):
+        if explicitly:
+            print(f"bench: {name} = error defines no run()", file=sys.stderr, flush=True)
+            return False
+        return True
+    return run_module(name, run)
 
 
 if __name__ == "__main__":

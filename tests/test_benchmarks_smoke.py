@@ -1,13 +1,21 @@
 """The benchmark runner's own parts: percentiles, the output lines, failures, discovery (no database)."""
 
 import io
+import uuid
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from benchmarks import players_search
-from benchmarks.common import format_figure, latency_figures, percentile, with_database_name, with_redis_db
+from benchmarks.common import (
+    bench_teardown,
+    format_figure,
+    latency_figures,
+    percentile,
+    with_database_name,
+    with_redis_db,
+)
 from benchmarks.run import main, module_names, run_module
 from players.management.commands import seed_load
 from players.models import Player
@@ -98,6 +106,35 @@ def test_the_bench_database_and_redis_are_the_same_servers_under_other_names():
         "postgres://app:secret@db:5432/igaming_bench")
     assert with_redis_db("redis://127.0.0.1:6479/0", 10) == "redis://127.0.0.1:6479/10"
     assert with_redis_db("redis://redis:6379", 10) == "redis://redis:6379/10"
+
+
+def test_teardown_removes_the_runs_queue_of_delivery_kicks_and_no_other(settings):
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    settings.CRM_DELIVERY_QUEUE = run_queue = f"bench-kicks-{uuid.uuid4().hex[:8]}"
+    other_queue = f"bench-kicks-{uuid.uuid4().hex[:8]}"
+    client.rpush(run_queue, "kick", "kick")
+    client.rpush(other_queue, "kick")
+    try:
+        bench_teardown()
+
+        assert client.exists(run_queue) == 0
+        assert client.llen(other_queue) == 1
+    finally:
+        client.delete(run_queue, other_queue)
+
+
+def test_a_run_removes_its_kicks_even_when_a_benchmark_fails(monkeypatch, capsys):
+    from benchmarks import run as runner
+
+    torn_down = []
+    monkeypatch.setattr(runner, "bench_setup", lambda: None)
+    monkeypatch.setattr(runner, "bench_teardown", lambda: torn_down.append(True))
+    monkeypatch.setattr(runner, "run_module", lambda name, run: False)
+
+    assert runner.main(["players_search"]) == 1
+    assert torn_down == [True]
 
 
 def _player_indexes() -> list[tuple[str, str]]:
