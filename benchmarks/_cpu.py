@@ -23,6 +23,7 @@ GROUPS = ("postgres", "web", "loadgen", "redis")
 class CpuSample:
     at: float  # time.monotonic()
     busy: float  # seconds of CPU time the whole machine spent busy, over all cores
+    steal: float  # seconds the hypervisor ran another guest while this machine had work (over all cores)
     by_group: dict[str, float]
 
 
@@ -30,12 +31,13 @@ def _seconds(ticks: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _machine_busy() -> float:
-    """Busy time of all cores (the first line of /proc/stat): user, nice, system, irq and softirq. Not
-    idle or I/O wait, nor steal: time a virtual machine's hypervisor gave to someone else."""
-    user, nice, system, _idle, _iowait, irq, softirq = (
-        int(value) for value in (PROC / "stat").read_text().splitlines()[0].split()[1:8])
-    return _seconds(user + nice + system + irq + softirq)
+def _machine_times() -> tuple[float, float]:
+    """(busy, steal) seconds of all cores, from the first line of /proc/stat. Busy is user, nice, system,
+    irq and softirq: not idle or I/O wait, nor steal, the time a virtual machine's hypervisor gave to
+    another guest although this one had work."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(value) for value in (PROC / "stat").read_text().splitlines()[0].split()[1:9])
+    return _seconds(user + nice + system + irq + softirq), _seconds(steal)
 
 
 def _processes() -> list[tuple[int, int, str, float]]:
@@ -88,12 +90,14 @@ class CpuMeter:
                 by_group["redis"] += seconds
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         by_group["loadgen"] = children.ru_utime + children.ru_stime
-        return CpuSample(at=time.monotonic(), busy=_machine_busy(), by_group=by_group)
+        busy, steal = _machine_times()
+        return CpuSample(at=time.monotonic(), busy=busy, steal=steal, by_group=by_group)
 
 
 def cpu_per_call(before: CpuSample | None, after: CpuSample | None, *, calls: int) -> dict | None:
-    """Milliseconds of CPU per call, by group and for the whole machine, and the share of the machine
-    busy between the samples; None when nothing was measured.
+    """Milliseconds of CPU per call, by group and for the whole machine, and the shares of the machine's
+    cores that were busy and stolen (by the hypervisor, for another guest) between the samples; None
+    when nothing was measured.
 
     The phase includes the load generator's start (its imports) and end. Processes that ended during
     it are not in `after` (a PostgreSQL backend closing): their group's figure can only come out low,
@@ -101,6 +105,6 @@ def cpu_per_call(before: CpuSample | None, after: CpuSample | None, *, calls: in
     if before is None or after is None or calls <= 0 or after.at <= before.at:
         return None
     per_call = {group: max(0.0, after.by_group[group] - before.by_group[group]) * 1000 / calls for group in GROUPS}
-    busy = after.busy - before.busy
-    return {"machine": busy * 1000 / calls, **per_call,
-            "machine_busy": busy / ((after.at - before.at) * (os.cpu_count() or 1))}
+    busy, capacity = after.busy - before.busy, (after.at - before.at) * (os.cpu_count() or 1)
+    return {"machine": busy * 1000 / calls, **per_call, "machine_busy": busy / capacity,
+            "machine_stolen": (after.steal - before.steal) / capacity}

@@ -22,7 +22,8 @@ Five measurements:
 - hot player: 50 concurrent bets (and their wins) on one player; the books are checked after.
 
 Each load phase also reports the machine's CPU time per call (`*_cpu_per_call`, all processes, all cores)
-and the share of all cores busy (`*_machine_busy`); the paced phase splits the CPU per call among
+the share of all cores busy (`*_machine_busy`) and the share a virtual machine's hypervisor gave to
+other guests (`*_machine_stolen`: the machine's speed moving); the paced phase splits the CPU per call among
 PostgreSQL, the web server, the load generator and Redis (`paced_cpu_per_call_<group>`, benchmarks/_cpu.py):
 on one machine they share the cores, and how busy they keep them sets the latency.
 
@@ -244,7 +245,8 @@ def _load_figures(phase: str, summary: dict) -> list[Figure]:
     ]
     if cpu := summary["cpu"]:
         figures += [(f"games_wallet.{phase}_cpu_per_call", round(cpu["machine"], 3), "ms"),
-                    (f"games_wallet.{phase}_machine_busy", round(cpu["machine_busy"], 3), "share of all cores")]
+                    (f"games_wallet.{phase}_machine_busy", round(cpu["machine_busy"], 3), "share of all cores"),
+                    (f"games_wallet.{phase}_machine_stolen", round(cpu["machine_stolen"], 3), "share of all cores")]
     return figures
 
 

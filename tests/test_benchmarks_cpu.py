@@ -13,14 +13,14 @@ from benchmarks._cpu import GROUPS, CpuMeter, CpuSample, cpu_per_call
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
 
 
-def sample(at: float, busy: float, **groups: float) -> CpuSample:
-    return CpuSample(at=at, busy=busy, by_group=dict.fromkeys(GROUPS, 0.0) | groups)
+def sample(at: float, busy: float, steal: float = 0.0, **groups: float) -> CpuSample:
+    return CpuSample(at=at, busy=busy, steal=steal, by_group=dict.fromkeys(GROUPS, 0.0) | groups)
 
 
 def test_cpu_per_call_divides_each_group_and_the_machine_by_the_calls(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    before = sample(10.0, 100.0, postgres=5.0, web=2.0, loadgen=1.0, redis=0.5)
-    after = sample(12.0, 103.0, postgres=6.5, web=2.8, loadgen=1.2, redis=0.55)
+    before = sample(10.0, 100.0, 7.0, postgres=5.0, web=2.0, loadgen=1.0, redis=0.5)
+    after = sample(12.0, 103.0, 7.4, postgres=6.5, web=2.8, loadgen=1.2, redis=0.55)
 
     cpu = cpu_per_call(before, after, calls=1000)
 
@@ -28,6 +28,7 @@ def test_cpu_per_call_divides_each_group_and_the_machine_by_the_calls(monkeypatc
     assert cpu["postgres"] == pytest.approx(1.5) and cpu["web"] == pytest.approx(0.8)
     assert cpu["loadgen"] == pytest.approx(0.2) and cpu["redis"] == pytest.approx(0.05)
     assert cpu["machine_busy"] == pytest.approx(0.75)  # 3 s busy of 2 s x 2 cores
+    assert cpu["machine_stolen"] == pytest.approx(0.1)  # 0.4 s stolen of the same 4
 
 
 def test_nothing_measured_gives_no_figures():
