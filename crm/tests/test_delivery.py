@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -21,6 +20,8 @@ from crm.transports import OutboundEvent, transport_get
 from players.tests.factories import PlayerFactory
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+# 10.250 s into a 2 s window (10-12 s) of the wall clock.
+IN_A_WINDOW = datetime(2026, 11, 21, 12, 0, 10, 250000, tzinfo=UTC)
 
 
 def record(player, event_type=EventType.USER_UPDATE, **kwargs) -> OutboxEvent:
@@ -304,8 +305,9 @@ def test_amounts_leave_as_the_exact_json_numbers_stored_and_a_replay_keeps_them(
 @pytest.mark.django_db(transaction=True)
 def test_commits_within_the_coalescing_window_share_one_delivery_task(player, crm_queue, settings):
     settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
-    for _ in range(5):
-        record(player)  # five transactions, each kicking after its commit
+    with time_machine.travel(IN_A_WINDOW, tick=False):
+        for _ in range(5):
+            record(player)  # five transactions, each kicking after its commit
 
     assert OutboxEvent.objects.filter(player_id=player.pk).count() == 5
     assert queued_kicks(crm_queue) == 1
@@ -316,37 +318,52 @@ def count_redis_kick_calls(monkeypatch) -> list[str]:
 
     client = redis_client()
     asked = []
-    real_eval = client.eval
-    monkeypatch.setattr(client, "eval", lambda script, count, key, *args: asked.append(key)
-                        or real_eval(script, count, key, *args))
+    real_set = client.set
+    monkeypatch.setattr(client, "set", lambda key, *args, **kwargs: asked.append(key) or real_set(key, *args, **kwargs))
     return asked
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_process_whose_own_kick_is_pending_does_not_ask_redis_again(player, crm_queue, settings, monkeypatch):
+def test_a_process_asks_redis_once_per_window(player, crm_queue, settings, monkeypatch):
     settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
     asked = count_redis_kick_calls(monkeypatch)
-    for _ in range(4):
+    with time_machine.travel(IN_A_WINDOW, tick=False) as clock:
+        for _ in range(4):
+            record(player)
+        clock.shift(timedelta(seconds=2))  # the next window
         record(player)
 
-    assert asked == [f"crm:delivery-kick:{crm_queue}"]
-    assert queued_kicks(crm_queue) == 1
+    window = int(IN_A_WINDOW.timestamp() * 1000) // 2000
+    assert asked == [f"crm:delivery-kick:{crm_queue}:{window}", f"crm:delivery-kick:{crm_queue}:{window + 1}"]
+    assert queued_kicks(crm_queue) == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_kick_another_process_published_is_trusted_until_it_runs(player, crm_queue, settings, monkeypatch):
+def test_a_window_whose_kick_another_process_published_publishes_none(player, crm_queue, settings, monkeypatch):
     from igaming.redis_client import redis_client
 
     settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
-    redis_client().set(f"crm:delivery-kick:{crm_queue}", 1, px=1500)  # another process's window, 1.5 s to go
+    window = int(IN_A_WINDOW.timestamp() * 1000) // 2000
+    redis_client().set(f"crm:delivery-kick:{crm_queue}:{window}", 1, px=4000)  # another process's kick
     asked = count_redis_kick_calls(monkeypatch)
-    for _ in range(4):
+    with time_machine.travel(IN_A_WINDOW, tick=False):
+        for _ in range(4):
+            record(player)
+
+    assert asked == [f"crm:delivery-kick:{crm_queue}:{window}"]  # once: the window's kick is known
+    assert queued_kicks(crm_queue) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_windows_kick_is_due_just_after_the_window_ends(player, crm_queue, settings, monkeypatch):
+    settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
+    countdowns = []
+    monkeypatch.setattr(delivery, "delivery_kick", lambda countdown=None: countdowns.append(countdown))
+    with time_machine.travel(IN_A_WINDOW, tick=False):
         record(player)
 
-    assert asked == [f"crm:delivery-kick:{crm_queue}"]  # once: the answer said when that kick runs
-    assert queued_kicks(crm_queue) == 0
-    pending_for = delivery._kick_pending_until[crm_queue] - time.monotonic()
-    assert 0 < pending_for <= 0.8 * 1.5
+    # 1.75 s to the window's end (12 s), then the margin for clocks a little apart.
+    assert countdowns == [pytest.approx(1.75 + delivery.KICK_AFTER_WINDOW_MS / 1000)]
 
 
 @pytest.mark.django_db(transaction=True)
