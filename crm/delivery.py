@@ -348,9 +348,10 @@ def delivery_kick_coalesced() -> None:
     Windows are slices of the wall clock, the same in every process. The first commit of a window, in
     whichever process, sets the window's Redis key (SET NX) and publishes one task due just after the
     window's end; the window's later commits find the key and publish nothing. Each of them happened
-    within the window, so before the task runs: the task finds its events. A process asks Redis once
-    per window at most: measured in a web process at 700 commits/s, asking again until the window's
-    task was due (the key's remaining time) cost three times as many Redis calls.
+    within the window, so before the task runs: the task finds its events. Publishing a task per commit
+    cost a busy wallet about a sixth of its time per bet. A process asks Redis once per window at most:
+    measured in a web process at 700 commits/s, asking again until the window's task was due (the key's
+    remaining time) cost three times as many Redis calls.
     """
     window_ms = settings.CRM_DELIVERY_KICK_COALESCE_MS
     if window_ms <= 0:

@@ -84,7 +84,7 @@ def signature_verify(*, headers, body: bytes, now: float | None = None) -> Signe
     if abs(now - int(stamp)) > window:
         raise RequestExpired()
     try:
-        # The command itself rather than .set(), whose keyword handling was a seventh of the call's Python.
+        # The command itself rather than .set(), whose keyword handling was a sixth of the call's CPU.
         first_use = redis_thread_client().execute_command(
             "SET", f"games:nonce:{vendor_code}:{nonce}", 1, "NX", "EX", 2 * window)
     except RedisError:
