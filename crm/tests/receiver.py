@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import sys
 import threading
 import time
@@ -187,13 +186,6 @@ class Receiver:
             rows = [[arrival.event_id, arrival.user_id, arrival.arrived_at] for arrival in self.arrivals]
             overlaps = list(self.overlaps)
         return json.dumps({"arrivals": rows, "overlaps": overlaps}).encode()
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (for a receiver that starts later)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:
