@@ -70,19 +70,37 @@ def _checked(input_serializer, data: dict) -> dict:
 
 def seamless_call(operation: str, *, headers, body: bytes) -> tuple[int, dict]:
     """One signed provider call -> (HTTP status, answer body). Raises nothing the contract knows."""
-    input_serializer, service = OPERATIONS[operation]
     try:
         signed = signature_verify(headers=headers, body=body)
-        vendor = vendor_for_code(signed.vendor_code)
+    except errors.GamesError as error:
+        return error_answer(error)
+    return seamless_signed_call(operation, vendor_code=signed.vendor_code, body=body)
+
+
+def seamless_signed_call(operation: str, *, vendor_code: str, body: bytes) -> tuple[int, dict]:
+    """A call whose signature and nonce were checked -> (HTTP status, answer body)."""
+    service = OPERATIONS[operation][1]
+    try:
+        vendor = vendor_for_code(vendor_code)
         if vendor is None:
             raise errors.UnknownProvider()
-        answer = _with_live_connection(service, vendor=vendor, **_checked(input_serializer, _json(body)))
+        answer = _with_live_connection(service, vendor=vendor, **call_arguments(operation, body))
     except errors.GamesError as error:
-        answer_body = error_body(error.message, error.code, error.fields)
-        if error.player is not None:
-            answer_body |= play.balance_of(error.player)
-        return error.status_code, answer_body
+        return error_answer(error)
     return answer.status, answer.body
+
+
+def call_arguments(operation: str, body: bytes) -> dict:
+    """The operation's checked input from the raw body; raises InvalidRequest."""
+    return _checked(OPERATIONS[operation][0], _json(body))
+
+
+def error_answer(error: errors.GamesError) -> tuple[int, dict]:
+    """A refusal as the contract's error body, with the balance when the player is known."""
+    answer_body = error_body(error.message, error.code, error.fields)
+    if error.player is not None:
+        answer_body |= play.balance_of(error.player)
+    return error.status_code, answer_body
 
 
 def _with_live_connection(service, **arguments) -> play.Answer:

@@ -14,6 +14,8 @@ special answers live only there. `GAME_WALLET_FAST_PATH=0` turns this path off.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -29,16 +31,50 @@ from games.selectors import token_hash
 from games.services.sessions import PLAYABLE_STATUSES
 from wallet import currencies
 
-BET = """SELECT games_bet_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(token_hash)s, %(transaction_id)s,
-                               %(round_id)s, %(amount)s, %(currency)s, %(places)s, %(rate)s, %(now)s, %(stamp)s,
-                               %(idle)s, %(playable)s, %(shards)s)"""
-WIN = """SELECT games_win_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(token_hash)s, %(transaction_id)s,
-                               %(round_id)s, %(amount)s, %(round_closed)s, %(currency)s, %(places)s, %(rate)s,
-                               %(now)s, %(stamp)s, %(idle)s, %(shards)s)"""
-BET_WIN = """SELECT games_bet_win_fast(%(vendor)s, %(vendor_code)s, %(vendor_name)s, %(token_hash)s,
-                                       %(bet_transaction_id)s, %(win_transaction_id)s, %(round_id)s, %(bet_amount)s,
-                                       %(win_amount)s, %(currency)s, %(places)s, %(rate)s, %(now)s, %(stamp)s,
-                                       %(idle)s, %(playable)s, %(shards)s)"""
+
+@dataclass(frozen=True)
+class Statement:
+    """A fast-path function and the names of its parameters, in order."""
+
+    function: str
+    parameters: tuple[str, ...]
+
+    @property
+    def sql(self) -> str:
+        """The call with psycopg2's named placeholders."""
+        return f"SELECT {self.function}({', '.join(f'%({name})s' for name in self.parameters)})"
+
+    @property
+    def numbered_sql(self) -> str:
+        """The call with numbered placeholders ($1, $2, ...), for a server-side prepared statement."""
+        return f"SELECT {self.function}({', '.join(f'${n}' for n in range(1, len(self.parameters) + 1))})"
+
+    def values(self, params: dict) -> list:
+        return [params[name] for name in self.parameters]
+
+
+_COMMON = ("vendor", "vendor_code", "vendor_name", "token_hash")
+_TAIL = ("currency", "places", "rate", "now", "stamp", "idle")
+BET = Statement("games_bet_fast", (*_COMMON, "transaction_id", "round_id", "amount", *_TAIL, "playable", "shards"))
+WIN = Statement("games_win_fast", (*_COMMON, "transaction_id", "round_id", "amount", "round_closed", *_TAIL,
+                                   "shards"))
+BET_WIN = Statement("games_bet_win_fast", (*_COMMON, "bet_transaction_id", "win_transaction_id", "round_id",
+                                           "bet_amount", "win_amount", *_TAIL, "playable", "shards"))
+
+
+def _same(answer: dict) -> dict:
+    return answer
+
+
+@dataclass(frozen=True)
+class FastCall:
+    """One fast-path statement ready to run, and how its JSON result becomes the answer's body."""
+
+    statement: Statement
+    params: dict
+    finish: Callable[[dict], dict] = _same
+
+
 DECLINED = "GF001"  # raised by the statement when the round turns out closed or another player's
 _PLAYABLE = sorted(str(status) for status in PLAYABLE_STATUSES)
 
@@ -97,42 +133,67 @@ def fast_path_on() -> bool:
     return settings.GAME_WALLET_FAST_PATH
 
 
-def _money_call(sql: str, *, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency,
-                allow_zero: bool, **more) -> dict | None:
+def fast_run(call: FastCall) -> dict | None:
+    """Run a fast call on Django's connection: the answer's body, or None (take the full path)."""
+    result = _run(call.statement.sql, call.params)
+    return None if result is None else call.finish(result)
+
+
+def _money_call(statement: Statement, *, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency,
+                allow_zero: bool, **more) -> FastCall | None:
     if not isinstance(token, str) or not token:
         return None
     value = _amount(amount, currency, allow_zero=allow_zero)
     if value is None:
         return None
-    return _run(sql, {**_params(vendor, token, currency), "transaction_id": transaction_id, "round_id": round_id,
-                      "amount": value, **more})
+    return FastCall(statement, {**_params(vendor, token, currency), "transaction_id": transaction_id,
+                                "round_id": round_id, "amount": value, **more})
 
 
-def bet_fast(*, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency) -> dict | None:
-    """The answer of a bet booked in one statement, or None: take the full path."""
+def bet_call(*, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency) -> FastCall | None:
+    """The bet's fast statement, or None when the input alone rules the fast path out."""
     return _money_call(BET, vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
                        amount=amount, currency=currency, allow_zero=False, playable=_PLAYABLE)
 
 
-def win_fast(*, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency,
-             round_closed: bool) -> dict | None:
-    """The answer of a win booked in one statement, or None: take the full path."""
+def win_call(*, vendor: Vendor, token, transaction_id: str, round_id: str, amount, currency,
+             round_closed: bool) -> FastCall | None:
+    """The win's fast statement, or None when the input alone rules the fast path out."""
     if not isinstance(round_closed, bool):
         return None
     return _money_call(WIN, vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
                        amount=amount, currency=currency, allow_zero=True, round_closed=round_closed)
 
 
-def bet_win_fast(*, vendor: Vendor, token, bet_transaction_id: str, win_transaction_id: str, round_id: str,
-                 bet_amount, win_amount, currency) -> tuple[dict, dict] | None:
-    """The answers of a bet and its win booked together in one statement, or None: take the full path."""
+def bet_win_call(*, vendor: Vendor, token, bet_transaction_id: str, win_transaction_id: str, round_id: str,
+                 bet_amount, win_amount, currency) -> FastCall | None:
+    """The bet-win's fast statement (its result: {"bet": ..., "win": ...}), or None when the input alone
+    rules the fast path out."""
     if not isinstance(token, str) or not token:
         return None
     bet_value = _amount(bet_amount, currency, allow_zero=False)
     win_value = _amount(win_amount, currency, allow_zero=True)
     if bet_value is None or win_value is None:
         return None
-    answers = _run(BET_WIN, {**_params(vendor, token, currency), "bet_transaction_id": bet_transaction_id,
-                             "win_transaction_id": win_transaction_id, "round_id": round_id, "bet_amount": bet_value,
-                             "win_amount": win_value, "playable": _PLAYABLE})
+    return FastCall(BET_WIN, {**_params(vendor, token, currency), "bet_transaction_id": bet_transaction_id,
+                              "win_transaction_id": win_transaction_id, "round_id": round_id,
+                              "bet_amount": bet_value, "win_amount": win_value, "playable": _PLAYABLE})
+
+
+def bet_fast(**call) -> dict | None:
+    """The answer of a bet booked in one statement, or None: take the full path. Arguments: bet_call's."""
+    fast = bet_call(**call)
+    return None if fast is None else fast_run(fast)
+
+
+def win_fast(**call) -> dict | None:
+    """The answer of a win booked in one statement, or None: take the full path. Arguments: win_call's."""
+    fast = win_call(**call)
+    return None if fast is None else fast_run(fast)
+
+
+def bet_win_fast(**call) -> tuple[dict, dict] | None:
+    """The answers of a bet and its win booked together in one statement, or None: take the full path."""
+    fast = bet_win_call(**call)
+    answers = None if fast is None else fast_run(fast)
     return None if answers is None else (answers["bet"], answers["win"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -375,6 +375,42 @@ def _end_overdue_session(vendor: Vendor, token: str) -> errors.GamesError:
     return errors.SessionExpired(player=session.player)
 
 
+def seamless_fast_call(operation: str, *, vendor: Vendor, **arguments) -> fast_path.FastCall | None:
+    """The one-statement booking of a bet, win or bet-win call (games.services.fast_path), ready to run, or
+    None when the call needs the full service. Raises InvalidRequest for ids the service refuses. The
+    services below run it on Django's connection; the wallet server (games/seamless/server.py) on its own."""
+    if not fast_path.fast_path_on():
+        return None
+    ids = {name: provider_id(arguments[name], name) for name in ("transaction_id", "round_id") if name in arguments}
+    match operation:
+        case "bet":
+            return fast_path.bet_call(vendor=vendor, **(arguments | ids))
+        case "win":
+            return fast_path.win_call(vendor=vendor, **({"round_closed": True} | arguments | ids))
+        case "bet-win":
+            bet_id, win_id, round_id = _bet_win_ids(arguments["bet_transaction_id"], arguments["win_transaction_id"],
+                                                    arguments["round_id"])
+            call = fast_path.bet_win_call(vendor=vendor, **(arguments | {
+                "bet_transaction_id": bet_id, "win_transaction_id": win_id, "round_id": round_id}))
+            return call and replace(call, finish=lambda answers: _bet_win_body(
+                answers["bet"], answers["win"], bet_id=bet_id, win_id=win_id))
+    return None
+
+
+def _fast_answer(operation: str, *, vendor: Vendor, **arguments) -> Answer | None:
+    call = seamless_fast_call(operation, vendor=vendor, **arguments)
+    body = None if call is None else fast_path.fast_run(call)
+    return None if body is None else Answer(200, body)
+
+
+def _bet_win_ids(bet_transaction_id, win_transaction_id, round_id) -> tuple[str, str, str]:
+    bet_id = provider_id(bet_transaction_id, "bet_transaction_id")
+    win_id = provider_id(win_transaction_id, "win_transaction_id")
+    if bet_id == win_id:
+        raise errors.InvalidRequest(fields={"win_transaction_id": ["The win needs its own transaction id."]})
+    return bet_id, win_id, provider_id(round_id, "round_id")
+
+
 def seamless_bet(*, vendor: Vendor, token, transaction_id, round_id, amount, currency) -> Answer:
     """Debit a bet: real money first, then bonus money. Idempotent by the provider's transaction id.
 
@@ -385,11 +421,9 @@ def seamless_bet(*, vendor: Vendor, token, transaction_id, round_id, amount, cur
     """
     transaction_id = provider_id(transaction_id, "transaction_id")
     round_id = provider_id(round_id, "round_id")
-    if fast_path.fast_path_on():
-        body = fast_path.bet_fast(vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
-                                  amount=amount, currency=currency)
-        if body is not None:
-            return Answer(200, body)
+    if answer := _fast_answer("bet", vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
+                              amount=amount, currency=currency):
+        return answer
 
     def operation() -> Answer:
         call = _call(vendor, token)
@@ -413,11 +447,9 @@ def seamless_win(*, vendor: Vendor, token, transaction_id, round_id, amount, cur
     """
     transaction_id = provider_id(transaction_id, "transaction_id")
     round_id = provider_id(round_id, "round_id")
-    if fast_path.fast_path_on():
-        body = fast_path.win_fast(vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
-                                  amount=amount, currency=currency, round_closed=round_closed)
-        if body is not None:
-            return Answer(200, body)
+    if answer := _fast_answer("win", vendor=vendor, token=token, transaction_id=transaction_id, round_id=round_id,
+                              amount=amount, currency=currency, round_closed=round_closed):
+        return answer
 
     def operation() -> Answer:
         call = _call(vendor, token)
@@ -441,17 +473,11 @@ def seamless_bet_win(*, vendor: Vendor, token, bet_transaction_id, win_transacti
     """A bet and its win settled together, in one transaction: both or neither. Each part is idempotent
     by its own id, so a retry returns the same answer. The round is closed. Raises what bet and win raise.
     """
-    bet_id = provider_id(bet_transaction_id, "bet_transaction_id")
-    win_id = provider_id(win_transaction_id, "win_transaction_id")
-    round_id = provider_id(round_id, "round_id")
-    if bet_id == win_id:
-        raise errors.InvalidRequest(fields={"win_transaction_id": ["The win needs its own transaction id."]})
-    if fast_path.fast_path_on():
-        answers = fast_path.bet_win_fast(vendor=vendor, token=token, bet_transaction_id=bet_id,
-                                         win_transaction_id=win_id, round_id=round_id, bet_amount=bet_amount,
-                                         win_amount=win_amount, currency=currency)
-        if answers is not None:
-            return Answer(200, _bet_win_body(*answers, bet_id=bet_id, win_id=win_id))
+    bet_id, win_id, round_id = _bet_win_ids(bet_transaction_id, win_transaction_id, round_id)
+    if answer := _fast_answer("bet-win", vendor=vendor, token=token, bet_transaction_id=bet_id,
+                              win_transaction_id=win_id, round_id=round_id, bet_amount=bet_amount,
+                              win_amount=win_amount, currency=currency):
+        return answer
 
     def operation() -> Answer:
         call = _call(vendor, token)

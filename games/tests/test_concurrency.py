@@ -55,8 +55,8 @@ def hot_player(request, settings, monkeypatch):
     if request.param == "fast path":
         booked = []
         house_account(AccountKind.GAME_SETTLEMENT, "EUR", shard=house_shard(player))
-        bet_fast = fast_path.bet_fast
-        monkeypatch.setattr(fast_path, "bet_fast", lambda **call: _counted(bet_fast(**call), booked))
+        fast_run = fast_path.fast_run
+        monkeypatch.setattr(fast_path, "fast_run", lambda call: _counted(fast_run(call), booked))
     else:
         settings.GAME_WALLET_FAST_PATH = False
     return player, token, booked

@@ -303,13 +303,13 @@ def test_the_fast_path_can_be_turned_off(settings, vendor, game, player, provide
     _, token = ready(player, game)
     settings.GAME_WALLET_FAST_PATH = False
     calls_made = []
-    original = fast_path.bet_fast
-    fast_path.bet_fast = lambda **kwargs: calls_made.append(kwargs) or original(**kwargs)
+    original = fast_path.fast_run
+    fast_path.fast_run = lambda call: calls_made.append(call) or original(call)
     try:
         response = signed_post(provider, "bet", {"token": token, "transaction_id": "b1", "round_id": "r1",
                                                  "amount": "1.00", "currency": "EUR"})
     finally:
-        fast_path.bet_fast = original
+        fast_path.fast_run = original
 
     assert response.status_code == 200 and response.json()["balance"] == "14.00"
     assert calls_made == []
