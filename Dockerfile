@@ -34,10 +34,12 @@ RUN SECRET_KEY=collectstatic-only \
 # The code is root-owned and read-only for the app; only .data/ (celery beat's schedule) is writable.
 USER app
 
-EXPOSE 8000
+EXPOSE 8000 8001
 
 # igaming/webserver.py: uWSGI's HTTP router and threaded workers ($WEB_CONCURRENCY, else one per two
 # cores; $WEB_THREADS, else 8), keep-alive, time-outs, recycling, graceful stop on SIGTERM. Its access log
 # has the method, the path, the status, the size and the time, and no query string, client address or
 # user agent: support searches by e-mail and logs hold no personal data.
+# The wallet server (game providers' calls) is the same image with another command (docker-compose.yml):
+# python -m igaming.walletserver --bind 0.0.0.0:8001
 CMD ["python", "-m", "igaming.webserver", "--bind", "0.0.0.0:8000"]

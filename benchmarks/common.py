@@ -160,10 +160,19 @@ def free_port() -> int:
 def web_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     """The platform's web server as the image runs it (igaming/webserver.py), on 127.0.0.1:`port` without
     an access log, once `/health` answers. Its own output goes to a log file named in any error."""
+    return _server(["igaming.webserver"], port, env)
+
+
+def wallet_server(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """The wallet server as the image runs it (igaming/walletserver.py), like `web_server`."""
+    return _server(["igaming.walletserver"], port, env)
+
+
+def _server(module: list[str], port: int, env: dict[str, str]) -> subprocess.Popen:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.NamedTemporaryFile("wb", prefix="bench-web-", suffix=".log", delete=False) as output:
-        server = subprocess.Popen([sys.executable, "-m", "igaming.webserver", "--bind", f"127.0.0.1:{port}",
-                                   "--no-access-log"], cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([sys.executable, "-m", *module, "--bind", f"127.0.0.1:{port}", "--no-access-log"],
+                                  cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for_health(port, server, output.name)
     except BaseException:

@@ -51,7 +51,7 @@ from django.db.models import Sum
 
 from benchmarks._cpu import GROUPS, CpuMeter, cpu_per_call
 from benchmarks._pgbench import pgbench_tps
-from benchmarks.common import Figure, free_port, log, web_server
+from benchmarks.common import Figure, free_port, log, wallet_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYERS = 32
@@ -65,7 +65,6 @@ HALVINGS = 4
 
 def run() -> list[Figure]:
     seconds = float(os.environ.get("BENCH_GAMES_SECONDS", "10"))
-    workers = os.environ.get("BENCH_GAMES_WORKERS", "")
     secret = secrets.token_urlsafe(24)
     game = _bench_game()
     players = _bench_players(PLAYERS + 1)
@@ -75,7 +74,7 @@ def run() -> list[Figure]:
     figures.append(("games_wallet.pgbench_tpcb_tps", round(tps, 1), "tx/s"))
 
     port = free_port()
-    server = _web_server(port, workers, secret)
+    server = _wallet_server(port, secret)
     try:
         wallet_url = f"http://127.0.0.1:{port}/wallet-api/v1"
         load = _Load(wallet_url, secret, CpuMeter(server.pid))
@@ -194,15 +193,13 @@ def _sessions(players: list, game) -> list[str]:
     return [game_launch(player=player, game_id=game.pk).token for player in players]
 
 
-def _web_server(port: int, workers: str, secret: str):
-    """The web server with igaming/webserver.py's settings; `workers` (when set) in place of its worker count."""
+def _wallet_server(port: int, secret: str):
+    """The wallet server with igaming/walletserver.py's settings (the environment's WALLET_SERVER_* apply)."""
     env = {**os.environ, "GAME_PROVIDER_SECRETS": json.dumps({VENDOR: secret}), "DEBUG": "0", "LOG_LEVEL": "WARNING"}
-    if workers:
-        env["WEB_CONCURRENCY"] = workers
-    overrides = {name: env[name] for name in ("WEB_CONCURRENCY", "WEB_THREADS") if env.get(name)}
-    log(f"bench: web server (igaming/webserver.py's workers and threads{', ' if overrides else ''}"
+    overrides = {name: env[name] for name in ("WALLET_SERVER_DB_CONNECTIONS", "WALLET_SERVER_THREADS") if env.get(name)}
+    log(f"bench: wallet server (igaming/walletserver.py{': ' if overrides else ''}"
         f"{', '.join(f'{name}={value}' for name, value in overrides.items())}), port {port}")
-    return web_server(port, env)
+    return wallet_server(port, env)
 
 
 # --- the load generator: the provider simulator ------------------------------------------------------

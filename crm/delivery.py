@@ -371,6 +371,17 @@ def delivery_kick_coalesced() -> None:
     _kicked_window[queue] = window
 
 
+def delivery_kick_window() -> int | None:
+    """The current coalescing window when this process does not know its kick to be published yet (so a
+    commit now calls delivery_kick_coalesced), else None. No I/O: for a caller that runs the kick
+    elsewhere (the wallet server's event loop hands it to a thread)."""
+    window_ms = settings.CRM_DELIVERY_KICK_COALESCE_MS
+    if window_ms <= 0:
+        return int(time.time() * 1000)
+    window = int(time.time() * 1000 // window_ms)
+    return None if _kicked_window.get(settings.CRM_DELIVERY_QUEUE) == window else window
+
+
 def delivery_kick_on_commit() -> None:
     """Kick delivery once after the current transaction commits, however many events it writes."""
     conn = transaction.get_connection()

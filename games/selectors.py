@@ -48,6 +48,15 @@ def game_cached(game_id: int) -> Game | None:
     return game
 
 
+def vendor_cached(code: str) -> tuple[bool, Vendor | None]:
+    """(whether the process's cache holds this code, fresh; the enabled vendor or None), with no database
+    access: for the wallet server's event loop, which asks vendor_for_code on a thread when it misses."""
+    cached = _vendors.get(code)
+    if cached is None or cached[0] <= time.monotonic():
+        return False, None
+    return True, cached[1]
+
+
 def vendor_cache_clear() -> None:
     _vendors.clear()
     _games.clear()

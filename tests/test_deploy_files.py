@@ -50,14 +50,16 @@ def test_every_compose_variable_is_documented_in_env_example():
 def test_compose_runs_the_whole_stack_with_health_checks():
     services = _compose()["services"]
 
-    assert set(services) >= {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(services) >= {"postgres", "redis", "migrate", "web", "wallet", "worker", "beat"}
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
-    for name in ("postgres", "redis", "web", "worker", "beat"):
+    for name in ("postgres", "redis", "web", "wallet", "worker", "beat"):
         assert services[name]["healthcheck"]["test"], name
     assert "/health" in " ".join(services["web"]["healthcheck"]["test"])
+    assert ":8001/health" in " ".join(services["wallet"]["healthcheck"]["test"])
+    assert services["wallet"]["command"] == ["python", "-m", "igaming.walletserver", "--bind", "0.0.0.0:8001"]
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "wallet", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         environment = services[name]["environment"]
         assert environment["DEBUG"] == "0"

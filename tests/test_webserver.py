@@ -109,3 +109,18 @@ def test_each_web_worker_freezes_its_long_lived_objects_out_of_the_collectors_re
         assert gc.get_freeze_count() > frozen_at_start
     finally:
         gc.unfreeze()
+
+
+def test_compose_runs_the_wallet_server_and_waits_for_its_graceful_stop():
+    import yaml
+
+    from igaming import walletserver
+
+    wallet = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["wallet"]
+    options = walletserver.uvicorn_options(bind="0.0.0.0:8001")
+
+    assert (options["host"], options["port"], options["loop"], options["http"]) == ("0.0.0.0", 8001, "uvloop",
+                                                                                   "httptools")
+    assert options["access_log"] is False  # uvicorn's logs the client's address and query; the server logs its own
+    assert int(wallet["stop_grace_period"].removesuffix("s")) > options["timeout_graceful_shutdown"]
+    assert options["timeout_keep_alive"] >= 60  # providers keep their connection between rounds

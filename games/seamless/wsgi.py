@@ -16,10 +16,15 @@ import logging
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 
-from games.seamless.handler import answer_content, seamless_call, seamless_operation, too_large
-from igaming.api_errors import error_body
+from games.seamless.handler import (
+    answer_content,
+    internal_error,
+    seamless_call,
+    seamless_operation,
+    too_large,
+    with_connection_upkeep,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +65,7 @@ class SeamlessWalletApp:
         if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return too_large()
         body = environ["wsgi.input"].read(length) if length > 0 else b""
-        connection = connections[DEFAULT_DB_ALIAS]
-        connection.close_if_unusable_or_obsolete()
-        # A round trip saved on every call: seamless_call recovers from a dead connection itself.
-        connection.health_check_done = True
         try:
-            return seamless_call(operation, headers=EnvironHeaders(environ), body=body)
+            return with_connection_upkeep(seamless_call, operation, headers=EnvironHeaders(environ), body=body)
         except Exception:  # what Django's handler would turn into a 500, with the API's error body
-            logger.exception("seamless wallet %s failed", operation)
-            return 500, error_body("Internal error.", "internal_error")
-        finally:
-            connection.close_if_unusable_or_obsolete()
+            return internal_error(operation, logger)
