@@ -29,6 +29,7 @@ run: demo
 	@echo ""
 	@echo "  Player site         http://127.0.0.1:8000/"
 	@echo "  Back-office         http://127.0.0.1:8000/admin/"
+	@echo "  Wallet API          http://127.0.0.1:8001/wallet-api/v1/ (game providers)"
 	@echo "  API docs            http://127.0.0.1:8000/api/docs/"
 	@echo "  Fast Track sim      http://127.0.0.1:8100/"
 	@echo "  Game provider sim   http://127.0.0.1:8200/"
