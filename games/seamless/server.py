@@ -69,11 +69,13 @@ FAST_OPERATIONS = frozenset({"bet", "win", "bet-win"})
 
 
 class Database:
-    """The fast path's own PostgreSQL connections; each runs one statement at a time."""
+    """The fast path's own PostgreSQL connections; each runs one statement at a time. The connection
+    freed last is taken first: below full load the same few stay busy and warm (a connection compiles
+    the SQL functions on its first call, 10-20 ms), the rest idle."""
 
     def __init__(self, size: int):
         self.size = size
-        self._free: asyncio.Queue[asyncpg.Connection] = asyncio.Queue()
+        self._free: asyncio.LifoQueue[asyncpg.Connection] = asyncio.LifoQueue()
 
     @staticmethod
     async def connect() -> asyncpg.Connection:
