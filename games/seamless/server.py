@@ -101,13 +101,23 @@ class Database:
         try:
             try:
                 return await connection.fetchval(sql, *values)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-                if not connection.is_closed():
+            except Exception as error:
+                if not _connection_broken(connection, error):
                     raise
+            connection.terminate()
             connection = await self.connect()
             return await connection.fetchval(sql, *values)
         finally:
             self._free.put_nowait(connection)
+
+
+def _connection_broken(connection: asyncpg.Connection, error: Exception) -> bool:
+    """Whether a statement failed for its connection rather than for itself: the connection is closed, the
+    error came from the client's side (the protocol, the socket), or the server ended the session (class
+    08, or 57P: it may say so before the connection closes)."""
+    if connection.is_closed() or not isinstance(error, asyncpg.PostgresError):
+        return True
+    return str(error.sqlstate).startswith(("08", "57P"))
 
 
 class WalletServer:
@@ -200,7 +210,7 @@ class WalletServer:
         key, or any other database error, which the full path meets and reports itself)."""
         try:
             result = await self.database.fetchval(call.statement.numbered_sql, call.statement.values(call.params))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except Exception as error:  # noqa: BLE001 - the full path answers whatever happened here
             if getattr(error, "sqlstate", None) not in ("GF001", "23505"):
                 logger.warning("wallet server: the fast statement failed (%s); the full path answers",
                                type(error).__name__)

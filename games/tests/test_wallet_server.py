@@ -105,7 +105,8 @@ def win(token, tx="w1", amount="3.00", round_id="r1"):
 def fast_statements_run() -> list[str]:
     """The last statement of each of the wallet server's own database connections."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT query FROM pg_stat_activity WHERE application_name = 'igaming-wallet-server'")
+        cursor.execute("SELECT query FROM pg_stat_activity "
+                       "WHERE application_name = 'igaming-wallet-server' AND datname = current_database()")
         return [query for (query,) in cursor.fetchall()]
 
 
@@ -198,7 +199,7 @@ def test_a_dead_database_connection_is_replaced_and_the_call_booked_once(wallet_
     wallet_server.post("bet", bet(token, "b0", round_id="r0"))
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE application_name = 'igaming-wallet-server'")
+                       "WHERE application_name = 'igaming-wallet-server' AND datname = current_database()")
         assert cursor.rowcount == 2
 
     status, answer = wallet_server.post("bet", bet(token))
