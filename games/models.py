@@ -21,6 +21,12 @@ Design:
   The money itself moves in the wallet's ledger (`wallet.services.game_play`), as the ledger
   transaction with source `games` and external id `<vendor code>:<transaction id>` (none for a win of
   0 and for a rollback of a bet we never took; `selectors.ledger_transaction_of` finds it).
+- A round and a call carry their session's player, game and vendor (for their own keys and lists).
+  The database ties them to the session with composite foreign keys, (session, player, game, vendor)
+  and (session, player, vendor), and the session to its game with (game, vendor), instead of one
+  foreign key per column (migration 0008): a wallet call holds its session locked, so checking
+  against that row locks nothing more, where a check against the vendor's and the game's rows, shared
+  by every player, made concurrent calls queue on shared row locks (multixacts).
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ class Game(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["vendor", "code"], name="game_vendor_code_unique"),
+            # The target of the sessions' composite foreign key (game_id, vendor_id).
+            models.UniqueConstraint(fields=["id", "vendor"], name="game_id_vendor"),
             models.CheckConstraint(condition=models.Q(rtp__gt=0, rtp__lte=100), name="game_rtp_percent"),
             models.CheckConstraint(condition=models.Q(game_type__in=GameType.values), name="game_type_valid"),
         ]
@@ -99,6 +107,8 @@ class SessionStatus(models.TextChoices):
 class GameSession(models.Model):
     player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="game_sessions", db_index=False)
     game = models.ForeignKey(Game, on_delete=models.PROTECT, related_name="sessions", db_index=False)
+    # The game's vendor, kept with the session so that its rounds and calls are checked against it.
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+", db_index=False, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token the provider holds.")
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=15, choices=SessionStatus.choices, default=SessionStatus.ACTIVE)
@@ -126,6 +136,9 @@ class GameSession(models.Model):
             models.Index(fields=["id"], name="game_session_open", condition=models.Q(status="ACTIVE")),
         ]
         constraints = [
+            # The targets of the rounds' and the calls' composite foreign keys (migration 0008).
+            models.UniqueConstraint(fields=["id", "player", "game", "vendor"], name="game_session_round_key"),
+            models.UniqueConstraint(fields=["id", "player", "vendor"], name="game_session_call_key"),
             models.CheckConstraint(condition=models.Q(total_bet__gte=0, total_win__gte=0),
                                    name="game_session_totals_not_negative"),
             models.CheckConstraint(
@@ -149,11 +162,15 @@ class RoundStatus(models.TextChoices):
 
 
 class GameRound(models.Model):
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Session, player, game and vendor: one composite foreign key to the session (see the top).
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+", db_index=False,
+                               db_constraint=False)
     round_id = models.CharField(max_length=100, help_text="The provider's round id.")
-    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="game_rounds", db_index=False)
-    session = models.ForeignKey(GameSession, on_delete=models.PROTECT, related_name="game_rounds")
-    game = models.ForeignKey(Game, on_delete=models.PROTECT, related_name="+", db_index=False)
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="game_rounds", db_index=False,
+                               db_constraint=False)
+    session = models.ForeignKey(GameSession, on_delete=models.PROTECT, related_name="game_rounds",
+                                db_constraint=False)
+    game = models.ForeignKey(Game, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=RoundStatus.choices, default=RoundStatus.OPEN)
     total_bet = models.DecimalField(**MONEY, default=0)
@@ -179,12 +196,16 @@ class TransactionKind(models.TextChoices):
 
 
 class GameTransaction(models.Model):
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Session, player and vendor: one composite foreign key to the session (see the top).
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+", db_index=False,
+                               db_constraint=False)
     external_id = models.CharField(max_length=100, help_text="The provider's transaction id.")
     kind = models.CharField(max_length=10, choices=TransactionKind.choices)
     # Indexed by game_tx_player_recent.
-    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="game_transactions", db_index=False)
-    session = models.ForeignKey(GameSession, on_delete=models.PROTECT, related_name="transactions")
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="game_transactions", db_index=False,
+                               db_constraint=False)
+    session = models.ForeignKey(GameSession, on_delete=models.PROTECT, related_name="transactions",
+                                db_constraint=False)
     round = models.ForeignKey(GameRound, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**MONEY)

@@ -221,8 +221,11 @@ class LedgerTransaction(models.Model):
 
 class Entry(models.Model):
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
-    # Indexed by wallet_entry_account_recent.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    # Indexed by wallet_entry_account_recent. The database checks it with the composite foreign key
+    # (account_id, currency) of migration 0002, which also says the account exists: a second check of
+    # the same row on every entry bought nothing (migration 0008).
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False,
+                                db_constraint=False)
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**MONEY, help_text="Signed: positive adds to the account, negative takes away.")
     balance_after = models.DecimalField(**MONEY)

@@ -143,7 +143,7 @@ def game_launch(*, player: Player, game_id, ip_address: str | None = None) -> La
     reality = limits.reality_check_minutes
     with transaction.atomic():
         session = GameSession.objects.create(
-            player=player, game=game, token_hash=token_hash(token), currency=player.currency,
+            player=player, game=game, vendor_id=game.vendor_id, token_hash=token_hash(token), currency=player.currency,
             started_at=now, last_activity_at=now, expires_at=min(filter(None, [now + idle, limit_ends_at])),
             limit_ends_at=limit_ends_at, reality_check_minutes=reality,
             reality_check_due_at=now + timedelta(minutes=reality) if reality else None, ip_address=ip_address,
