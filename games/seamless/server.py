@@ -57,7 +57,7 @@ from games.seamless.handler import (
     too_large,
     with_connection_upkeep,
 )
-from games.seamless.signing import nonce_spend_command, signature_check
+from games.seamless.signing import SignedRequest, nonce_spend_command, signature_check
 from games.selectors import vendor_cached, vendor_for_code
 from games.services.play import seamless_fast_call
 from igaming.api_errors import error_body
@@ -184,13 +184,10 @@ class WalletServer:
 
     async def _call(self, operation: str, headers: _Headers, body: bytes) -> tuple[int, dict]:
         try:
-            signed = signature_check(headers=headers, body=body)
-            try:
-                first_use = await self.redis.execute_command(*nonce_spend_command(signed))
-            except RedisError:
-                raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe
-            if not first_use:
-                raise errors.RequestReplayed()
+            signed = await self._verified(headers, body)
+        except errors.GamesError as error:
+            return error_answer(error)
+        try:
             cached, vendor = vendor_cached(signed.vendor_code)
             if not cached:
                 vendor = await self._in_thread(vendor_for_code, signed.vendor_code)
@@ -199,11 +196,21 @@ class WalletServer:
                 result = None if call is None else await self._fast(call)
                 if result is not None:
                     return 200, call.finish(result)
-        except errors.GamesError as error:
-            if error.player is None:
-                return error_answer(error)
+        except errors.GamesError as error:  # the input's refusals: no player known yet
+            return error_answer(error)
         # Everything else, as the web server answers it.
         return await self._in_thread(seamless_signed_call, operation, vendor_code=signed.vendor_code, body=body)
+
+    async def _verified(self, headers: _Headers, body: bytes) -> SignedRequest:
+        """signing.signature_verify's checks, the nonce spent on the loop's own Redis connection."""
+        signed = signature_check(headers=headers, body=body)
+        try:
+            first_use = await self.redis.execute_command(*nonce_spend_command(signed))
+        except RedisError:
+            raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe
+        if not first_use:
+            raise errors.RequestReplayed()
+        return signed
 
     async def _fast(self, call) -> dict | None:
         """The fast statement's answer, or None: the full path answers (declined, a race lost on a unique
@@ -219,7 +226,7 @@ class WalletServer:
             return None
         window = delivery_kick_window()
         if window is not None and window != self._kick_window:
-            # Published on a thread: the kick's Celery publish blocks for about 1.5 ms.
+            # Published on a thread: the kick's Celery publish blocks for 0.5-1.5 ms.
             self._kick_window = window
             asyncio.get_running_loop().run_in_executor(self.threads, delivery_kick_coalesced)
         return json.loads(result)
