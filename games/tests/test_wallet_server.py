@@ -6,6 +6,7 @@ gives the next test's vendor a new id.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -240,3 +241,42 @@ def test_a_call_in_progress_at_sigterm_is_answered_before_the_server_stops(walle
     assert answer.startswith(b"HTTP/1.1 200 ") and b'"balance":"13.00"' in answer
     assert GameTransaction.objects.filter(player=funded, external_id="b1").count() == 1
     assert "Application shutdown complete" in wallet_server.log.read_text()
+
+
+def test_the_server_freezes_its_long_lived_objects_once_started_and_after_its_first_requests(
+        transactional_db, monkeypatch):
+    from games.seamless import server as module
+
+    freezes = []
+    monkeypatch.setattr(module.gc, "freeze", lambda: freezes.append(len(sent)))
+    app, sent = module.WalletServer(access_log=False), []
+
+    async def send(message):
+        sent.append(message)
+
+    async def requests(count):
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        for _ in range(count):
+            await app({"type": "http", "method": "GET", "path": "/nowhere", "headers": []}, receive, send)
+
+    async def play():
+        lifespan_messages = asyncio.Queue()
+        lifespan_messages.put_nowait({"type": "lifespan.startup"})
+        lifespan = asyncio.create_task(app({"type": "lifespan"}, lifespan_messages.get, send))
+        while not sent:
+            await asyncio.sleep(0.01)
+        after_start = list(freezes)
+        await requests(module.GC_FREEZE_AGAIN_AFTER_REQUESTS - 1)
+        before_last = list(freezes)
+        await requests(1)
+        lifespan_messages.put_nowait({"type": "lifespan.shutdown"})
+        await lifespan
+        return after_start, before_last
+
+    after_start, before_last = asyncio.run(play())
+
+    assert after_start == [0]  # frozen before the startup was reported complete
+    assert before_last == [0] and len(freezes) == 2
+    assert sent[0] == {"type": "lifespan.startup.complete"} and sent[-1] == {"type": "lifespan.shutdown.complete"}
