@@ -2,11 +2,11 @@
 percentiles, next to pgbench's TPC-B on the same PostgreSQL server in the same run; and one hot player
 taking 50 concurrent bets, every one accounted for.
 
-The platform is served by its web server (igaming/webserver.py: uWSGI's HTTP router keeping connections
-alive, threaded workers) on a free port; the load generator is the provider simulator's headless mode
-(`python -m simulators.provider play`), a separate process whose players each hold a keep-alive
-connection and sign every request. A bet is: verify the signature and the nonce (Redis), then one
-statement (`games_bet_fast`, the fast path of games/services/fast_path.py): lock the session and the
+The wallet API is served by the wallet server providers call (igaming/walletserver.py: one event loop,
+the fast path on its own PostgreSQL connections) on a free port; the load generator is the provider
+simulator's headless mode (`python -m simulators.provider play`), a separate process whose players each
+hold a keep-alive connection and sign every request. A bet is: verify the signature and the nonce
+(Redis), then one statement (`games_bet_fast`, the fast path of games/services/fast_path.py): lock the session and the
 player's accounts, check blocks and limits, write round, idempotency record, ledger transaction and the
 CASINO and USER_BALANCES_UPDATE events, commit (synchronous_commit on).
 A win is the same without the checks.
@@ -24,15 +24,15 @@ Five measurements:
 Each load phase also reports the machine's CPU time per call (`*_cpu_per_call`, all processes, all cores)
 the share of all cores busy (`*_machine_busy`) and the share a virtual machine's hypervisor gave to
 other guests (`*_machine_stolen`: the machine's speed moving); the paced phase splits the CPU per call among
-PostgreSQL, the web server, the load generator and Redis (`paced_cpu_per_call_<group>`, benchmarks/_cpu.py):
+PostgreSQL, the wallet server, the load generator and Redis (`paced_cpu_per_call_<group>`, benchmarks/_cpu.py;
+the wallet server's group is called `web`):
 on one machine they share the cores, and how busy they keep them sets the latency.
 
 TPC-B runs again at the end (`pgbench_tpcb_tps_at_end`): the machine's speed moves by a third from
 minute to minute, and the two measurements show how much it moved during the run.
 
-Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_GAMES_WORKERS (web server
-workers; default igaming/webserver.py's, as the image runs: one per two cores, each with WEB_THREADS
-threads, default 8), BENCH_PGBENCH_SECONDS (default 10).
+Env: BENCH_GAMES_SECONDS (length of each load phase, default 10), BENCH_PGBENCH_SECONDS (default 10);
+the wallet server's own WALLET_SERVER_DB_CONNECTIONS and WALLET_SERVER_THREADS apply.
 """
 
 from __future__ import annotations
