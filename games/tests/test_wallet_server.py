@@ -64,26 +64,36 @@ class Server:
         return response.status, json.loads(response.read())
 
 
-@pytest.fixture
-def wallet_server(transactional_db, tmp_path):
-    port, queue = free_port(), f"test-kicks-{uuid.uuid4().hex}"
+def _server_start(tmp_path, queue: str, **environment) -> Server:
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "DEBUG": "0",
            "GAME_PROVIDER_SECRETS": json.dumps({VENDOR_CODE: VENDOR_SECRET}), "CRM_DELIVERY_QUEUE": queue,
-           "WALLET_SERVER_DB_CONNECTIONS": "2", "WALLET_SERVER_THREADS": "2", "LOG_LEVEL": "INFO"}
-    log = tmp_path / "wallet.log"
+           "WALLET_SERVER_DB_CONNECTIONS": "2", "WALLET_SERVER_THREADS": "2", "LOG_LEVEL": "INFO", **environment}
+    log = tmp_path / f"wallet-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "igaming.walletserver", "--bind", f"127.0.0.1:{port}"],
                                    cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_for_health(port, process, str(log))
-        yield Server(process, port, log)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-        from igaming.redis_client import redis_client
+    return Server(process, port, log)
 
-        redis_client().delete(queue)
+
+def _server_stop(server: Server, queue: str) -> None:
+    from igaming.redis_client import redis_client
+
+    if server.process.poll() is None:
+        server.process.terminate()
+        server.process.wait(timeout=30)
+    redis_client().delete(queue)
+
+
+@pytest.fixture
+def wallet_server(transactional_db, tmp_path):
+    queue = f"test-kicks-{uuid.uuid4().hex}"
+    server = _server_start(tmp_path, queue)
+    try:
+        wait_for_health(server.port, server.process, str(server.log))
+        yield server
+    finally:
+        _server_stop(server, queue)
 
 
 @pytest.fixture
@@ -280,3 +290,24 @@ def test_the_server_freezes_its_long_lived_objects_once_started_and_after_its_fi
     assert after_start == [0]  # frozen before the startup was reported complete
     assert before_last == [0] and len(freezes) == 2
     assert sent[0] == {"type": "lifespan.startup.complete"} and sent[-1] == {"type": "lifespan.shutdown.complete"}
+
+
+def test_without_redis_a_call_is_refused_unchecked_and_health_says_why(transactional_db, tmp_path, token, funded):
+    queue = f"test-kicks-{uuid.uuid4().hex}"
+    server = _server_start(tmp_path, queue, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                health = server.get("/health")
+                break
+            except OSError:  # not listening yet
+                server.connection.close()
+                time.sleep(0.2)
+        status, answer = server.post("bet", bet(token))
+    finally:
+        _server_stop(server, queue)
+
+    assert health == (503, {"status": "degraded", "database": "ok", "redis": "down"})
+    assert (status, answer["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert not GameTransaction.objects.filter(player=funded).exists()
