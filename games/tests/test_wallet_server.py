@@ -239,9 +239,9 @@ def test_a_call_in_progress_at_sigterm_is_answered_before_the_server_stops(walle
     with socket.create_connection(("127.0.0.1", wallet_server.port), timeout=10) as client:
         client.sendall(f"POST /wallet-api/v1/bet HTTP/1.1\r\nHost: wallet\r\nContent-Length: {len(body)}\r\n"
                        f"{head}\r\n".encode() + body[:10])
-        time.sleep(0.3)
+        time.sleep(1)  # the server has read the head: the call is in progress, not an idle connection
         wallet_server.process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
+        time.sleep(0.5)
         client.sendall(body[10:])
         answer = b""
         while chunk := client.recv(65536):  # the server closes the connection after its last answer
