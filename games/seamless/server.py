@@ -4,12 +4,12 @@ Run by `python -m igaming.walletserver` (uvicorn with uvloop and httptools).
 
 A provider calls the wallet for every bet and win and waits for the answer, so this is the platform's
 busiest and most latency-bound door. The web server (igaming/webserver.py) answers the same API, with
-threads that each hold a request from start to end: on the 2-core bench machine its workers spent
-0.90-1.00 ms of CPU per call, and the GIL passing between threads and the uWSGI router's extra hop
-put the latency's tail at 50-80 ms at 550 calls per second. Here one event loop (uvicorn with uvloop
-and httptools) takes every connection, and a call's waits (Redis, PostgreSQL) cost no thread. The
-same calls, interleaved runs: about half the CPU per call, p95 13-16 ms instead of 50-80
-(docs/games.md, Speed).
+threads that each hold a request from start to end, and the GIL passing between them and the uWSGI
+router's extra hop cost CPU and stretch the latency's tail. Here one event loop (uvicorn with uvloop
+and httptools) takes every connection, and a call's waits (Redis, PostgreSQL) cost no thread.
+Interleaved paced runs on the 2-core bench machine, 550 calls per second: 0.58-0.77 ms of the web
+process's CPU per call against the web server's 0.77-1.00, p95 10-22 ms against 12-80 (docs/games.md,
+Speed).
 
 A call (POST /wallet-api/v1/<operation>):
 1. the signature and age are checked (`signing.signature_check`) and the nonce spent in Redis, with the
