@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -39,12 +40,12 @@ class Statement:
     function: str
     parameters: tuple[str, ...]
 
-    @property
+    @cached_property
     def sql(self) -> str:
         """The call with psycopg2's named placeholders."""
         return f"SELECT {self.function}({', '.join(f'%({name})s' for name in self.parameters)})"
 
-    @property
+    @cached_property
     def numbered_sql(self) -> str:
         """The call with numbered placeholders ($1, $2, ...), for a server-side prepared statement."""
         return f"SELECT {self.function}({', '.join(f'${n}' for n in range(1, len(self.parameters) + 1))})"
@@ -178,22 +179,3 @@ def bet_win_call(*, vendor: Vendor, token, bet_transaction_id: str, win_transact
     return FastCall(BET_WIN, {**_params(vendor, token, currency), "bet_transaction_id": bet_transaction_id,
                               "win_transaction_id": win_transaction_id, "round_id": round_id,
                               "bet_amount": bet_value, "win_amount": win_value, "playable": _PLAYABLE})
-
-
-def bet_fast(**call) -> dict | None:
-    """The answer of a bet booked in one statement, or None: take the full path. Arguments: bet_call's."""
-    fast = bet_call(**call)
-    return None if fast is None else fast_run(fast)
-
-
-def win_fast(**call) -> dict | None:
-    """The answer of a win booked in one statement, or None: take the full path. Arguments: win_call's."""
-    fast = win_call(**call)
-    return None if fast is None else fast_run(fast)
-
-
-def bet_win_fast(**call) -> tuple[dict, dict] | None:
-    """The answers of a bet and its win booked together in one statement, or None: take the full path."""
-    fast = bet_win_call(**call)
-    answers = None if fast is None else fast_run(fast)
-    return None if answers is None else (answers["bet"], answers["win"])

@@ -24,6 +24,24 @@ from wallet.services.ledger import house_account, house_shard
 pytestmark = pytest.mark.django_db
 
 
+def bet_fast(**call) -> dict | None:
+    """A bet booked by its fast statement alone (the services check the ids and GAME_WALLET_FAST_PATH
+    first): its answer, or None when the statement declines."""
+    fast = fast_path.bet_call(**call)
+    return None if fast is None else fast_path.fast_run(fast)
+
+
+def win_fast(**call) -> dict | None:
+    fast = fast_path.win_call(**call)
+    return None if fast is None else fast_path.fast_run(fast)
+
+
+def bet_win_fast(**call) -> tuple[dict, dict] | None:
+    fast = fast_path.bet_win_call(**call)
+    answers = None if fast is None else fast_path.fast_run(fast)
+    return None if answers is None else (answers["bet"], answers["win"])
+
+
 def ready(player, game, *, real="10.00", bonus="5.00"):
     """A funded player with a session, whose game-settlement shard exists (so the fast path can take it)."""
     fund(player, real=real, bonus=bonus)
@@ -52,7 +70,7 @@ def play_calls(bet, win, vendor, token, sequence, currency="EUR"):
 
 
 def play_fast(vendor, token, sequence):
-    answers = play_calls(fast_path.bet_fast, fast_path.win_fast, vendor, token, sequence)
+    answers = play_calls(bet_fast, win_fast, vendor, token, sequence)
     assert None not in answers, "the fast path declined a call"
     return answers
 
@@ -124,8 +142,8 @@ def test_the_fast_path_books_exactly_what_the_python_path_books(settings, vendor
 
 def test_the_fast_path_keeps_the_python_paths_request_fingerprint(vendor, game, player):
     _, token = ready(player, game)
-    fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="2.00", currency="EUR")
-    fast_path.win_fast(vendor=vendor, token=token, transaction_id="w1", round_id="r1", amount="1.00", currency="EUR",
+    bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="2.00", currency="EUR")
+    win_fast(vendor=vendor, token=token, transaction_id="w1", round_id="r1", amount="1.00", currency="EUR",
                        round_closed=True)
 
     hashes = dict(GameTransaction.objects.values_list("external_id", "request_hash"))
@@ -135,10 +153,10 @@ def test_the_fast_path_keeps_the_python_paths_request_fingerprint(vendor, game, 
 
 def test_a_retry_of_a_fast_bet_gets_its_first_answer_from_the_python_path(vendor, game, player):
     _, token = ready(player, game)
-    first = fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="2.00",
+    first = bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="2.00",
                                currency="EUR")
 
-    assert fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="2.00",
+    assert bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="2.00",
                               currency="EUR") is None
     retry = play.seamless_bet(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="2.00",
                               currency="EUR")
@@ -150,7 +168,7 @@ def test_a_yen_bet_has_no_decimal_places(vendor, game, brand):
     player = PlayerFactory(brand=brand, currency="JPY")
     _, token = ready(player, game, real="1000", bonus="0")
 
-    answer = fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="300",
+    answer = bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="300",
                                 currency="JPY")
 
     assert (answer["amount"], answer["balance"], answer["real_balance"]) == ("300", "700", "700")
@@ -247,7 +265,7 @@ def test_a_bet_the_fast_path_cannot_take_writes_nothing_and_is_left_to_the_pytho
         setup(player, session)
     before = _written()
 
-    answer = fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount=amount,
+    answer = bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount=amount,
                                 currency=currency)
 
     assert answer is None
@@ -260,7 +278,7 @@ def test_the_fast_path_takes_a_bet_exactly_when_the_players_app_finds_no_active_
     _, token = ready(player, game)
     block_create(player, starts, ends, lifted)
 
-    answer = fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="1.00",
+    answer = bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="1.00",
                                 currency="EUR")
 
     assert (answer is None) is active
@@ -278,19 +296,19 @@ def test_a_win_the_fast_path_cannot_take_writes_nothing(vendor, game, player, se
         setup(player, session)
     before = _written()
 
-    assert fast_path.win_fast(vendor=vendor, token=token, transaction_id="w1", round_id=round_id, amount="1.00",
+    assert win_fast(vendor=vendor, token=token, transaction_id="w1", round_id=round_id, amount="1.00",
                               currency="EUR", round_closed=True) is None
     assert _written() == before
 
 
 def test_a_win_on_an_ended_session_is_taken_by_the_fast_path_and_keeps_the_sessions_times(vendor, game, player):
     session, token = ready(player, game)
-    fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="1.00", currency="EUR")
+    bet_fast(vendor=vendor, token=token, transaction_id="b1", round_id="r1", amount="1.00", currency="EUR")
     ended = timezone.now()
     GameSession.objects.filter(pk=session.pk).update(status=SessionStatus.CLOSED, ended_at=ended)
     times = GameSession.objects.values_list("last_activity_at", "expires_at").get(pk=session.pk)
 
-    answer = fast_path.win_fast(vendor=vendor, token=token, transaction_id="w1", round_id="r1", amount="3.00",
+    answer = win_fast(vendor=vendor, token=token, transaction_id="w1", round_id="r1", amount="3.00",
                                 currency="EUR", round_closed=True)
 
     assert answer["balance"] == "17.00"
@@ -327,7 +345,7 @@ def play_bet_wins(vendor, token, sequence, *, fast):
         call = {"vendor": vendor, "token": token, "bet_transaction_id": bet_id, "win_transaction_id": win_id,
                 "round_id": round_id, "bet_amount": bet_amount, "win_amount": win_amount, "currency": "EUR"}
         if fast:
-            assert fast_path.bet_win_fast(**call) is not None, f"the fast path declined {bet_id}"
+            assert bet_win_fast(**call) is not None, f"the fast path declined {bet_id}"
         answers.append(play.seamless_bet_win(**call).body)
     return answers
 
@@ -354,12 +372,12 @@ def test_a_bet_win_on_the_fast_path_books_exactly_what_the_python_path_books(set
 
 def test_a_bet_win_whose_win_cannot_be_taken_leaves_no_bet_behind(vendor, game, player):
     _, token = ready(player, game)
-    fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b0", round_id="r0", amount="1.00", currency="EUR")
-    fast_path.win_fast(vendor=vendor, token=token, transaction_id="w-used", round_id="r0", amount="0",
+    bet_fast(vendor=vendor, token=token, transaction_id="b0", round_id="r0", amount="1.00", currency="EUR")
+    win_fast(vendor=vendor, token=token, transaction_id="w-used", round_id="r0", amount="0",
                        currency="EUR", round_closed=True)
     before = _written()
 
-    answers = fast_path.bet_win_fast(vendor=vendor, token=token, bet_transaction_id="b1",
+    answers = bet_win_fast(vendor=vendor, token=token, bet_transaction_id="b1",
                                      win_transaction_id="w-used", round_id="r1", bet_amount="1.00",
                                      win_amount="2.00", currency="EUR")
 
@@ -393,7 +411,7 @@ def test_a_bet_finds_earlier_calls_by_key_with_plans_made_while_the_table_was_em
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE games_gametransaction")
     for n in range(6):  # past the plan cache's first five plans made for the values in hand
-        assert fast_path.bet_fast(vendor=vendor, token=token, transaction_id=f"b{n}", round_id=f"r{n}",
+        assert bet_fast(vendor=vendor, token=token, transaction_id=f"b{n}", round_id=f"r{n}",
                                   amount="0.10", currency="EUR")
     columns = ("kind, currency, amount, real_amount, bonus_amount, reference_id, request_hash, response, created_at, "
                "player_id, round_id, session_id, vendor_id")
@@ -404,7 +422,7 @@ def test_a_bet_finds_earlier_calls_by_key_with_plans_made_while_the_table_was_em
              WHERE external_id = 'b0'""")
     before = _rows_read_from_game_transactions()
 
-    answer = fast_path.bet_fast(vendor=vendor, token=token, transaction_id="b-next", round_id="r-next",
+    answer = bet_fast(vendor=vendor, token=token, transaction_id="b-next", round_id="r-next",
                                 amount="0.10", currency="EUR")
 
     assert answer is not None
