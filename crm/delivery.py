@@ -357,10 +357,11 @@ def delivery_kick_coalesced() -> None:
     if window_ms <= 0:
         delivery_kick()
         return
-    queue, now_ms = settings.CRM_DELIVERY_QUEUE, time.time() * 1000
-    window = int(now_ms // window_ms)
-    if _kicked_window.get(queue) == window:
+    now_ms = time.time() * 1000
+    window = _window_unkicked(now_ms)
+    if window is None:
         return
+    queue = settings.CRM_DELIVERY_QUEUE
     try:
         first = redis_client().set(f"crm:delivery-kick:{queue}:{window}", 1, nx=True, px=2 * window_ms)
     except Exception as error:  # without Redis the kick cannot be published either; the sweep delivers
@@ -374,11 +375,15 @@ def delivery_kick_coalesced() -> None:
 def delivery_kick_window() -> int | None:
     """The current coalescing window when this process does not know its kick to be published yet (so a
     commit now calls delivery_kick_coalesced), else None. No I/O: for a caller that runs the kick
-    elsewhere (the wallet server's event loop hands it to a thread)."""
-    window_ms = settings.CRM_DELIVERY_KICK_COALESCE_MS
-    if window_ms <= 0:
-        return int(time.time() * 1000)
-    window = int(time.time() * 1000 // window_ms)
+    elsewhere (the wallet server's event loop hands it to a thread). Without coalescing, every call
+    answers a new value: every commit kicks."""
+    now_ms = time.time() * 1000
+    return int(now_ms) if settings.CRM_DELIVERY_KICK_COALESCE_MS <= 0 else _window_unkicked(now_ms)
+
+
+def _window_unkicked(now_ms: float) -> int | None:
+    """The coalescing window of `now_ms`, or None when this process knows its kick is published."""
+    window = int(now_ms // settings.CRM_DELIVERY_KICK_COALESCE_MS)
     return None if _kicked_window.get(settings.CRM_DELIVERY_QUEUE) == window else window
 
 

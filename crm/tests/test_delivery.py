@@ -367,6 +367,21 @@ def test_a_windows_kick_is_due_just_after_the_window_ends(player, crm_queue, set
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_window_still_to_kick_is_known_without_io_until_its_kick_is_published(crm_queue, settings, monkeypatch):
+    settings.CRM_DELIVERY_KICK_COALESCE_MS = 2000
+    monkeypatch.setattr(delivery, "delivery_kick", lambda countdown=None: None)
+    window = int(IN_A_WINDOW.timestamp() * 1000) // 2000
+    with time_machine.travel(IN_A_WINDOW, tick=False) as clock:
+        before = delivery.delivery_kick_window()
+        delivery.delivery_kick_coalesced()
+        after = delivery.delivery_kick_window()
+        clock.shift(timedelta(seconds=2))
+        next_window = delivery.delivery_kick_window()
+
+    assert (before, after, next_window) == (window, None, window + 1)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_without_a_coalescing_window_every_commit_kicks(player, crm_queue, settings):
     settings.CRM_DELIVERY_KICK_COALESCE_MS = 0
     for _ in range(3):
