@@ -1,10 +1,11 @@
 """Where a benchmark phase's CPU time went, by process group, from Linux's /proc.
 
-The games benchmark runs PostgreSQL, Redis, the web server and the load generator on the same cores, so
-its latency depends on how busy they keep the machine together. `CpuMeter` samples, before and after a
-phase: the machine's busy time (all cores, /proc/stat), the PostgreSQL processes, the Redis server, the
-web server's process tree and the load generator (a child this process has waited for: its rusage).
-Where /proc is missing (not Linux) it measures nothing and the figures are left out.
+The games benchmark runs PostgreSQL, Redis, the server it measures and the load generator on the same
+cores, so its latency depends on how busy they keep the machine together. `CpuMeter` samples, before
+and after a phase: the machine's busy time (all cores, /proc/stat), the PostgreSQL processes, the Redis
+server, the measured server's process tree (group "web": the wallet server in the games benchmark) and
+the load generator (a child this process has waited for: its rusage). Where /proc is missing (not
+Linux) it measures nothing and the figures are left out.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _tree(root: int, processes: list[tuple[int, int, str, float]]) -> set[int]:
 
 
 class CpuMeter:
-    """CPU seconds by group; `web_pid` is the web server's root process."""
+    """CPU seconds by group; `web_pid` is the root process of the server measured (group "web")."""
 
     def __init__(self, web_pid: int):
         self.web_pid = web_pid

@@ -248,7 +248,7 @@ def _load_figures(phase: str, summary: dict) -> list[Figure]:
 
 
 def _cpu_split_figures(phase: str, summary: dict) -> list[Figure]:
-    """The phase's CPU per call by process group: PostgreSQL, the web server, the load generator, Redis."""
+    """The phase's CPU per call by process group: PostgreSQL, the wallet server ("web"), the load generator, Redis."""
     if not (cpu := summary["cpu"]):
         return []
     return [(f"games_wallet.{phase}_cpu_per_call_{group}", round(cpu[group], 3), "ms") for group in GROUPS]

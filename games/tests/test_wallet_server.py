@@ -183,6 +183,24 @@ def test_authenticate_balance_and_rollback_are_answered(wallet_server, token, fu
     assert wallet_server.post("balance", {"token": token})[1]["balance"] == "15.00"
 
 
+def test_concurrent_bets_on_one_player_are_each_booked_once_and_the_balance_is_exact(wallet_server, token, funded):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def place(n: int):  # each player of a provider's pool: its own connection; every bet sent twice
+        server = Server(wallet_server.process, wallet_server.port, wallet_server.log)
+        return [server.post("bet", bet(token, f"b{n}", amount="0.50", round_id=f"r{n}")) for _ in range(2)]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(place, range(20)))
+
+    assert all(first == again and first[0] == 200 for first, again in answers)
+    assert GameTransaction.objects.filter(player=funded, kind=TransactionKind.BET).count() == 20
+    real = Account.objects.get(player=funded, kind=AccountKind.REAL)
+    assert real.balance == Decimal("0.00")  # 10.00 real money, 20 bets of 0.50
+    assert sum(Entry.objects.filter(account=real).values_list("amount", flat=True)) == real.balance
+    assert sorted(answer[0][1]["real_balance"] for answer in answers) == [f"{n / 2:.2f}" for n in range(20)]
+
+
 def test_refusals_found_before_the_database_have_the_contracts_codes(wallet_server, token, funded):
     body = json.dumps(bet(token)).encode()
     headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body)
