@@ -54,3 +54,22 @@ def test_a_round_and_a_call_are_their_sessions_players_games_and_vendors(session
         with pytest.raises(IntegrityError), transaction.atomic():
             call_row(session, external_id="b2", **changes)
             checked_now()
+
+
+SESSION_KEYS = ("game_session_game_vendor_fk", "game_round_session_fk", "game_tx_session_fk")
+
+
+def test_migration_0008_adds_the_session_keys_without_scanning_the_tables_under_its_lock():
+    from importlib import import_module
+
+    sql = import_module("games.migrations.0008_play_checked_against_its_session").COMPOSITE_KEYS
+    statements = [statement for statement in sql.split(";") if "ADD CONSTRAINT" in statement]
+    assert [name for name in SESSION_KEYS if any(name in statement for statement in statements)] == list(SESSION_KEYS)
+    assert all(statement.rstrip().endswith("NOT VALID") for statement in statements)
+
+
+@pytest.mark.django_db
+def test_the_session_keys_are_validated_once_migrated():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, convalidated FROM pg_constraint WHERE conname = ANY(%s)", [list(SESSION_KEYS)])
+        assert dict(cursor.fetchall()) == dict.fromkeys(SESSION_KEYS, True)
