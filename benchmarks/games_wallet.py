@@ -14,7 +14,9 @@ A win is the same without the checks.
 Five measurements:
 - saturation: the 32 players play as fast as the wallet answers (a closed loop): the most it does;
 - paced: the 32 players offer together 25 % of pgbench's TPC-B rate (an open loop, like players pressing
-  spin): the target says the wallet sustains that with p95 <= 20 ms (`paced_target_met`);
+  spin), three times in a row: the target says the wallet sustains that with p95 <= 20 ms
+  (`paced_target_met`: in all three; `paced_target_met_runs`: in how many; `paced_*` are the run
+  with the median p95, `paced_p95_worst` the worst);
 - within target: the highest paced rate found whose p95 stays within 20 ms (the saturation rate, else
   halving the interval between 30 % and 100 % of it four times): what the wallet sustains at the
   target latency;
@@ -59,6 +61,9 @@ HOT_BETS = 50
 VENDOR = "bench-games"
 TARGET_SHARE = 0.25
 TARGET_P95_MS = 20.0
+# The paced phase runs this many times: the machine's speed moves from minute to minute, and "sustains"
+# means every time, not once.
+PACED_REPEATS = 3
 LOWEST_SHARE_OF_SATURATION = 0.3
 HALVINGS = 4
 
@@ -92,14 +97,21 @@ def run() -> list[Figure]:
         # As many rounds as the wallet can play in the phase's time: an offered rate above what it
         # sustains would otherwise stretch the phase for minutes without telling more.
         rounds = max(5, int(min(offered, 1.2 * saturated["ops_per_second"]) * seconds / (2 * PLAYERS)))
-        log(f"bench: paced at {offered} ops/s (25 % of TPC-B), {PLAYERS} players x {rounds} rounds")
-        paced = load.play(tokens, rounds=rounds, rate=offered)
-        figures += _load_figures("paced", paced)
-        figures += _cpu_split_figures("paced", paced)
+        runs = []
+        for repeat in range(1, PACED_REPEATS + 1):
+            log(f"bench: paced at {offered} ops/s (25 % of TPC-B), {PLAYERS} players x {rounds} rounds "
+                f"({repeat} of {PACED_REPEATS})")
+            runs.append(load.play(tokens, rounds=rounds, rate=offered))
+            log(f"bench:   -> {runs[-1]['ops_per_second']} ops/s, p95 {runs[-1]['p95_ms']} ms")
+        paced = paced_summary(runs, offered)
+        figures += _load_figures("paced", paced["typical"])
+        figures += _cpu_split_figures("paced", paced["typical"])
         figures.append(("games_wallet.paced_offered", offered, "ops/s"))
-        figures.append(("games_wallet.paced_vs_pgbench", round(paced["ops_per_second"] / tps, 3), "ratio"))
-        met = paced["ops_per_second"] >= 0.95 * offered and paced["p95_ms"] <= TARGET_P95_MS
-        figures.append(("games_wallet.paced_target_met", int(met), "1=yes"))
+        figures.append(("games_wallet.paced_vs_pgbench", round(paced["typical"]["ops_per_second"] / tps, 3),
+                        "ratio"))
+        figures.append(("games_wallet.paced_p95_worst", paced["worst_p95_ms"], "ms"))
+        figures.append(("games_wallet.paced_target_met_runs", paced["met_runs"], f"of {PACED_REPEATS}"))
+        figures.append(("games_wallet.paced_target_met", int(paced["met"]), "1=yes"))
 
         sustained = _highest_rate_within_target(load, tokens, saturated["ops_per_second"], seconds)
         figures += _load_figures("within_p95_target", sustained)
@@ -122,6 +134,16 @@ def run() -> list[Figure]:
     figures.append(("games_wallet.pgbench_tpcb_tps_at_end", round(pgbench_tps(os.environ["DATABASE_URL"],
                                                                            clients=PLAYERS), 1), "tx/s"))
     return figures
+
+
+def paced_summary(runs: list[dict], offered: float) -> dict:
+    """The paced runs at the target's rate summed up: the typical one (the median p95; its figures stand
+    for the phase), the worst p95, how many met the target, and whether the wallet sustained the rate,
+    that is met it in every run."""
+    met_runs = sum(1 for run in runs if run["ops_per_second"] >= 0.95 * offered and run["p95_ms"] <= TARGET_P95_MS)
+    by_p95 = sorted(runs, key=lambda run: run["p95_ms"])
+    return {"typical": by_p95[(len(by_p95) - 1) // 2], "worst_p95_ms": by_p95[-1]["p95_ms"], "met_runs": met_runs,
+            "met": met_runs == len(runs)}
 
 
 def _highest_rate_within_target(load: _Load, tokens: list[str], saturation: float, seconds: float) -> dict:
