@@ -5,10 +5,10 @@ taking 50 concurrent bets, every one accounted for.
 The wallet API is served by the wallet server providers call (igaming/walletserver.py: one event loop,
 the fast path on its own PostgreSQL connections) on a free port; the load generator is the provider
 simulator's headless mode (`python -m simulators.provider play`), a separate process whose players each
-hold a keep-alive connection and sign every request. A bet is: verify the signature and the nonce
-(Redis), then one statement (`games_bet_fast`, the fast path of games/services/fast_path.py): lock the session and the
-player's accounts, check blocks and limits, write round, idempotency record, ledger transaction and the
-CASINO and USER_BALANCES_UPDATE events, commit (synchronous_commit on).
+hold a keep-alive connection and sign every request. A bet is: verify the signature, then one statement
+(`games_bet_fast_signed`, the fast path of games/services/fast_path.py): spend the request's nonce, lock the
+session and the player's accounts, check blocks and limits, write round, idempotency record, ledger
+transaction and the CASINO and USER_BALANCES_UPDATE events, commit (synchronous_commit on).
 A win is the same without the checks.
 
 Five measurements:

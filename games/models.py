@@ -239,3 +239,22 @@ class GameTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.external_id} ({self.amount:f} {self.currency})"
+
+
+class RequestNonce(models.Model):
+    """A signed provider request's nonce, spent: the same request sent again is a replay and is refused.
+
+    Kept for twice the signature's window (GAME_SIGNATURE_MAX_SKEW_SECONDS): a request older than the
+    window is refused for its timestamp, so a nonce older than that can no longer come back, and the
+    beat's purge deletes it. The wallet server spends a bet's or a win's nonce in the statement that books
+    it (migration 0010), so the nonce and the booking commit together.
+    """
+
+    pk = models.CompositePrimaryKey("vendor_code", "nonce")
+    # Compared byte by byte ("C"): ASCII tokens, looked up on every provider call, never sorted for people.
+    vendor_code = models.CharField(max_length=100, db_collation="C")
+    nonce = models.CharField(max_length=64, db_collation="C")
+    spent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Nonce {self.nonce} of {self.vendor_code}"

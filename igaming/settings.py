@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "games.tasks.games_sessions_expire",
         "schedule": 60.0,
     },
+    # Forgets the providers' request nonces once no request could bring them back (twice the signature's window).
+    "games-request-nonces-purge": {
+        "task": "games.tasks.games_request_nonces_purge",
+        "schedule": 60.0,
+    },
     "players-apply-due-changes": {
         "task": "players.tasks.players_apply_due_changes",
         "schedule": 60.0,

@@ -1,10 +1,10 @@
 """The seamless-wallet API's request handling, and the middleware that serves it ahead of the stack.
 
 `seamless_call` is one provider request from raw headers and body to an answer: check the signature
-and nonce (`signing.signature_verify`) before reading the body, parse the JSON exactly (decimals
-never through a float), check the input with the contract's serializers, call one service of
-`games.services.play`, and turn a refusal into the contract's error body (`{"error", "code", ...}`
-with the balance when the player is known).
+(`signing.signature_check`) and spend the nonce (`signing.nonce_spend`) before reading the body, parse
+the JSON exactly (decimals never through a float), check the input with the contract's serializers,
+call one service of `games.services.play`, and turn a refusal into the contract's error body
+(`{"error", "code", ...}` with the balance when the player is known).
 
 `SeamlessWalletMiddleware`, first in settings.MIDDLEWARE, answers POSTs to /wallet-api/v1/<op> with
 it directly. A provider's bet waits on this path, and the rest of the stack has nothing to give it
@@ -30,7 +30,7 @@ from django.http import HttpResponse
 
 from games import exceptions as errors
 from games.seamless import serializers
-from games.seamless.signing import signature_verify
+from games.seamless.signing import SignedRequest, nonce_spend, signature_check
 from games.selectors import vendor_for_code
 from games.services import play
 from igaming.api_errors import error_body, field_errors
@@ -72,14 +72,26 @@ def _checked(input_serializer, data: dict) -> dict:
 def seamless_call(operation: str, *, headers, body: bytes) -> tuple[int, dict]:
     """One signed provider call -> (HTTP status, answer body). Raises nothing the contract knows."""
     try:
-        signed = signature_verify(headers=headers, body=body)
+        signed = signature_check(headers=headers, body=body)
+    except errors.GamesError as error:
+        return error_answer(error)
+    return seamless_checked_call(operation, signed=signed, body=body)
+
+
+def seamless_checked_call(operation: str, *, signed: SignedRequest, body: bytes) -> tuple[int, dict]:
+    """A call whose signature was checked: its nonce spent (a replay refused), then answered."""
+    try:
+        try:
+            _with_live_connection(nonce_spend, signed=signed)
+        except DatabaseLibraryError:
+            raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe to take
     except errors.GamesError as error:
         return error_answer(error)
     return seamless_signed_call(operation, vendor_code=signed.vendor_code, body=body)
 
 
 def seamless_signed_call(operation: str, *, vendor_code: str, body: bytes) -> tuple[int, dict]:
-    """A call whose signature and nonce were checked -> (HTTP status, answer body)."""
+    """A call whose signature was checked and nonce spent -> (HTTP status, answer body)."""
     service = OPERATIONS[operation][1]
     try:
         vendor = vendor_for_code(vendor_code)
@@ -104,7 +116,7 @@ def error_answer(error: errors.GamesError) -> tuple[int, dict]:
     return error.status_code, answer_body
 
 
-def _with_live_connection(service, **arguments) -> play.Answer:
+def _with_live_connection(service, **arguments):
     """Run the service; if the database connection turns out dead (a restart, a failover), run it once
     more on a new one. Safe: every wallet call is idempotent by its ids, so a second run after a
     first that committed answers what the first did. This stands in for Django's per-request health

@@ -12,18 +12,23 @@ process's CPU per call against the web server's 0.77-1.00, p95 10-22 ms against 
 Speed).
 
 A call (POST /wallet-api/v1/<operation>):
-1. the signature and age are checked (`signing.signature_check`) and the nonce spent in Redis, with the
-   same command as the web server (`signing.nonce_spend_command`);
+1. the signature and age are checked (`signing.signature_check`);
 2. a bet, win or bet-win whose input passes (`handler.call_arguments`) runs its fast statement
-   (`play.seamless_fast_call`: the same one Django's path runs) on one of the server's asyncpg
-   connections, prepared once per connection;
-3. anything else (authenticate, balance, rollback, a call the statement declines: a retry, a refusal,
-   a special case) gets the web server's own answer: `handler.seamless_signed_call` on a thread of a
-   small pool, on Django's connection. So every rule of refusal still lives in one place.
+   (`play.seamless_fast_call`: the same one Django's path runs) in the variant that also spends the
+   request's nonce (`FastCall.spending`, games migration 0010), on one of the server's asyncpg
+   connections, prepared once per connection: the nonce and the booking commit together, in one round
+   trip;
+3. anything else (authenticate, balance, rollback, input the fast path does not take, a call the
+   statement declines: a retry, a refusal, a special case, a replay) gets the web server's own answer:
+   `handler.seamless_checked_call` on a thread of a small pool, on Django's connection, which spends
+   the nonce first (a declined statement left it unspent). So every rule of refusal still lives in one
+   place.
 
-Refusals found before the database (signature, replay, input) are answered on the loop with the same
-bodies. The connection of a statement that finds it dead is opened again and the statement run once
-more: every money call is idempotent by its ids. `GET /health` checks PostgreSQL and Redis.
+Refusals found before the database (signature, age) are answered on the loop with the same bodies.
+The connection of a statement that finds it dead is opened again; the call is then answered by the
+full path without spending the nonce (the lost statement may have spent it): every money call is
+idempotent by its ids. `GET /health` checks PostgreSQL: Redis carries only the
+delivery kicks, whose loss the CRM sweep makes up.
 
 Settings: WALLET_SERVER_DB_CONNECTIONS (connections of the fast path, default 8), WALLET_SERVER_THREADS
 (threads of the full path, default 4; each holds a Django connection of its own too).
@@ -43,7 +48,6 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from redis.exceptions import RedisError
 
 from crm.delivery import delivery_kick_coalesced, delivery_kick_window
 from games import exceptions as errors
@@ -54,16 +58,16 @@ from games.seamless.handler import (
     call_arguments,
     error_answer,
     internal_error,
+    seamless_checked_call,
     seamless_operation,
     seamless_signed_call,
     too_large,
     with_connection_upkeep,
 )
-from games.seamless.signing import SignedRequest, nonce_spend_command, signature_check
+from games.seamless.signing import signature_check
 from games.selectors import vendor_cached, vendor_for_code
 from games.services.play import seamless_fast_call
 from igaming.api_errors import error_body
-from igaming.redis_client import PipelinedRedis
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +106,9 @@ class Database:
         while not self._free.empty():
             await self._free.get_nowait().close()
 
-    async def fetchval(self, sql: str, values: Sequence):
-        """The statement's one value. A dead connection is replaced and the statement run once more."""
+    async def fetchval(self, sql: str, values: Sequence, *, run_again: bool = True):
+        """The statement's one value. A dead connection is replaced, and the statement run once more; or,
+        with run_again False, StatementLost raised."""
         connection = await self._free.get()
         try:
             try:
@@ -113,9 +118,15 @@ class Database:
                     raise
             connection.terminate()
             connection = await self.connect()
+            if not run_again:
+                raise StatementLost()
             return await connection.fetchval(sql, *values)
         finally:
             self._free.put_nowait(connection)
+
+
+class StatementLost(Exception):
+    """The connection died while a statement ran: it may have committed or not."""
 
 
 def _connection_broken(connection: asyncpg.Connection, error: Exception) -> bool:
@@ -135,7 +146,6 @@ class WalletServer:
         self.database = Database(settings.WALLET_SERVER_DB_CONNECTIONS)
         self.threads = ThreadPoolExecutor(max_workers=settings.WALLET_SERVER_THREADS,
                                           thread_name_prefix="wallet-full-path")
-        self.redis = PipelinedRedis(settings.REDIS_URL)
         self._kick_window: int | None = None
         self._requests = itertools.count(1)
 
@@ -174,7 +184,6 @@ class WalletServer:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.database.close()
-                await self.redis.aclose()
                 self.threads.shutdown(wait=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -195,7 +204,7 @@ class WalletServer:
 
     async def _call(self, operation: str, headers: _Headers, body: bytes) -> tuple[int, dict]:
         try:
-            signed = await self._verified(headers, body)
+            signed = signature_check(headers=headers, body=body)
         except errors.GamesError as error:
             return error_answer(error)
         try:
@@ -204,30 +213,29 @@ class WalletServer:
                 vendor = await self._in_thread(vendor_for_code, signed.vendor_code)
             if vendor is not None and operation in FAST_OPERATIONS:
                 call = seamless_fast_call(operation, vendor=vendor, **call_arguments(operation, body))
-                result = None if call is None else await self._fast(call)
+                try:
+                    result = None if call is None else await self._fast(call.spending(signed.nonce))
+                except StatementLost:
+                    # It may have committed, with its nonce: the call is answered again without spending
+                    # the nonce, as a retry (a money call is idempotent by its ids).
+                    return await self._in_thread(seamless_signed_call, operation, vendor_code=signed.vendor_code,
+                                                 body=body)
                 if result is not None:
                     return 200, call.finish(result)
-        except errors.GamesError as error:  # the input's refusals: no player known yet
-            return error_answer(error)
+        except errors.GamesError:
+            pass  # input refused: the full path spends the nonce first, then refuses it the same way
         # Everything else, as the web server answers it.
-        return await self._in_thread(seamless_signed_call, operation, vendor_code=signed.vendor_code, body=body)
-
-    async def _verified(self, headers: _Headers, body: bytes) -> SignedRequest:
-        """signing.signature_verify's checks, the nonce spent on the loop's own Redis connection."""
-        signed = signature_check(headers=headers, body=body)
-        try:
-            first_use = await self.redis.execute_command(*nonce_spend_command(signed))
-        except RedisError:
-            raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe
-        if not first_use:
-            raise errors.RequestReplayed()
-        return signed
+        return await self._in_thread(seamless_checked_call, operation, signed=signed, body=body)
 
     async def _fast(self, call) -> dict | None:
         """The fast statement's answer, or None: the full path answers (declined, a race lost on a unique
-        key, or any other database error, which the full path meets and reports itself)."""
+        key, the nonce spent before, or any other database error, which the full path meets and reports
+        itself). Raises StatementLost."""
         try:
-            result = await self.database.fetchval(call.statement.numbered_sql, call.statement.values(call.params))
+            result = await self.database.fetchval(call.statement.numbered_sql, call.statement.values(call.params),
+                                                  run_again=False)
+        except StatementLost:
+            raise
         except Exception as error:  # noqa: BLE001 - the full path answers whatever happened here
             if getattr(error, "sqlstate", None) not in ("GF001", "23505"):
                 logger.warning("wallet server: the fast statement failed (%s); the full path answers",
@@ -247,18 +255,11 @@ class WalletServer:
             self.threads, lambda: with_connection_upkeep(function, *args, **kwargs))
 
     async def _health(self) -> tuple[int, dict]:
-        checks = {}
         try:
             await self.database.fetchval("SELECT 1", ())
-            checks["database"] = "ok"
         except Exception:  # noqa: BLE001 - any failure means not ready
-            checks["database"] = "down"
-        try:
-            checks["redis"] = "ok" if await self.redis.ping() else "down"
-        except Exception:  # noqa: BLE001
-            checks["redis"] = "down"
-        healthy = all(value == "ok" for value in checks.values())
-        return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", **checks}
+            return 503, {"status": "degraded", "database": "down"}
+        return 200, {"status": "ok", "database": "ok"}
 
 
 class _Headers:

@@ -8,7 +8,8 @@ Headers of every request:
   `<timestamp> "." <nonce> "." <raw body bytes>`.
 
 A request whose nonce was already seen inside the window is a replay and is refused; a retry of the
-same transaction is a new request (new timestamp, nonce and signature) with the same body.
+same transaction is a new request (new timestamp, nonce and signature) with the same body. Spent
+nonces are rows of `games.models.RequestNonce` in PostgreSQL, kept for twice the window.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from redis.exceptions import RedisError
+from django.db import connection
+from django.utils import timezone
 
 from games.exceptions import (
     InvalidSignature,
     RequestExpired,
     RequestReplayed,
-    ServiceUnavailable,
     UnknownProvider,
 )
-from igaming.redis_client import redis_thread_client
+from games.models import RequestNonce
 
 NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 HEADERS = ("X-Provider", "X-Timestamp", "X-Nonce", "X-Signature")
@@ -81,25 +83,26 @@ def signature_check(*, headers, body: bytes, now: float | None = None) -> Signed
     return SignedRequest(vendor_code=vendor_code, timestamp=int(stamp), nonce=nonce)
 
 
-def nonce_spend_command(signed: SignedRequest) -> tuple:
-    """The Redis command that spends a checked request's nonce: it answers OK the first time, nothing after.
-    The nonce is remembered for twice the window. The command itself rather than .set(), whose keyword
-    handling was a sixth of the call's CPU."""
-    return ("SET", f"games:nonce:{signed.vendor_code}:{signed.nonce}", 1, "NX", "EX",
-            2 * settings.GAME_SIGNATURE_MAX_SKEW_SECONDS)
+_NONCE_SPEND = (f"INSERT INTO {RequestNonce._meta.db_table} (vendor_code, nonce, spent_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING RETURNING true")
 
 
-def signature_verify(*, headers, body: bytes, now: float | None = None) -> SignedRequest:
-    """Check a request's signature, age and novelty; raise the contract's error when one fails.
+def nonce_spend(*, signed: SignedRequest) -> None:
+    """Spend a checked request's nonce, on Django's connection and committed at once (outside a
+    transaction), whatever the call's outcome then; raise RequestReplayed when it was spent before.
 
-    Order matters: only a correctly signed request may spend a nonce, so an attacker cannot burn the
-    nonces of real requests. The nonce is remembered in Redis (SET NX).
+    Only a correctly signed request may spend a nonce, so an attacker cannot burn the nonces of real
+    requests: call it after `signature_check`.
     """
-    signed = signature_check(headers=headers, body=body, now=now)
-    try:
-        first_use = redis_thread_client().execute_command(*nonce_spend_command(signed))
-    except RedisError:
-        raise ServiceUnavailable() from None  # without the replay check the request is not safe to take
-    if not first_use:
-        raise RequestReplayed()
-    return signed
+    with connection.cursor() as cursor:
+        cursor.execute(_NONCE_SPEND, [signed.vendor_code, signed.nonce, timezone.now()])
+        if cursor.fetchone() is None:
+            raise RequestReplayed()
+
+
+def request_nonces_purge(*, now=None) -> int:
+    """Delete the nonces spent longer ago than twice the signature's window: a request that old is
+    refused for its timestamp before its nonce is looked at. Returns how many went."""
+    keep_after = (now or timezone.now()) - timedelta(seconds=2 * settings.GAME_SIGNATURE_MAX_SKEW_SECONDS)
+    deleted, _ = RequestNonce.objects.filter(spent_at__lt=keep_after).delete()
+    return deleted

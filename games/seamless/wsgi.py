@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 class EnvironHeaders:
-    """Request headers read from the WSGI environ, as `signature_verify` asks for them: the four it needs,
+    """Request headers read from the WSGI environ, as `signature_check` asks for them: the four it needs,
     looked up when asked (Django's HttpHeaders would first walk every key of the environ)."""
 
     __slots__ = ("environ",)

@@ -53,6 +53,11 @@ class Statement:
     def values(self, params: dict) -> list:
         return [params[name] for name in self.parameters]
 
+    @cached_property
+    def signed(self) -> Statement:
+        """The statement that also spends the request's nonce (games 0010): parameter "nonce" first."""
+        return Statement(f"{self.function}_signed", ("nonce", *self.parameters))
+
 
 _COMMON = ("vendor", "vendor_code", "vendor_name", "token_hash")
 _TAIL = ("currency", "places", "rate", "now", "stamp", "idle")
@@ -74,6 +79,11 @@ class FastCall:
     statement: Statement
     params: dict
     finish: Callable[[dict], dict] = _same
+
+    def spending(self, nonce: str) -> FastCall:
+        """This call, spending the request's nonce in the same statement. When the statement declines, it
+        raises GF001 and the nonce stays unspent."""
+        return FastCall(self.statement.signed, self.params | {"nonce": nonce}, self.finish)
 
 
 DECLINED = "GF001"  # raised by the statement when the round turns out closed or another player's

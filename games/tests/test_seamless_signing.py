@@ -2,10 +2,14 @@
 
 import json
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
+from games.models import GameTransaction, RequestNonce
 from games.seamless.signing import sign, signed_headers
 from games.tests.factories import VENDOR_CODE, VENDOR_SECRET
 from wallet.models import Account, AccountKind
@@ -125,21 +129,42 @@ def test_a_get_on_the_wallet_api_is_refused_as_json(provider, vendor):
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
-def test_a_request_that_cannot_be_checked_for_replay_gets_a_503_and_writes_nothing(
-        provider, session_token, funded, monkeypatch):
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    from games.seamless import signing
-
-    def redis_down(*args, **kwargs):
-        raise RedisConnectionError("Redis is down")
-
-    monkeypatch.setattr(signing.redis_thread_client(), "execute_command", redis_down)
+@pytest.mark.django_db(transaction=True)
+def test_a_request_whose_nonce_cannot_be_recorded_gets_a_503_and_writes_nothing(provider, session_token, funded):
     _, token = session_token
     body = bet_body(token)
-
-    response = post(provider, body, signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body))
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE games_requestnonce RENAME TO games_requestnonce_away")
+    try:
+        response = post(provider, body, signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE games_requestnonce_away RENAME TO games_requestnonce")
 
     assert response.status_code == 503
     assert response.json()["code"] == "SERVICE_UNAVAILABLE"
     assert real_balance(funded) == Decimal("10.00")
+    assert not GameTransaction.objects.exists()
+
+
+def test_a_nonce_is_kept_for_twice_the_signatures_window_then_purged(provider, session_token, funded, settings):
+    from games.seamless.signing import request_nonces_purge
+    from games.tasks import games_request_nonces_purge
+
+    _, token = session_token
+    now = timezone.now()
+    window = timedelta(seconds=settings.GAME_SIGNATURE_MAX_SKEW_SECONDS)
+    RequestNonce.objects.bulk_create([
+        RequestNonce(vendor_code=VENDOR_CODE, nonce="old-nonce-1", spent_at=now - 2 * window - timedelta(seconds=1)),
+        RequestNonce(vendor_code=VENDOR_CODE, nonce="kept-nonce-1", spent_at=now - 2 * window + timedelta(seconds=5)),
+    ])
+    body = bet_body(token)
+    headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body)
+    assert post(provider, body, headers).status_code == 200
+
+    assert request_nonces_purge(now=now) == 1
+    assert games_request_nonces_purge() == 0  # what the beat runs: nothing more is old enough
+    assert sorted(RequestNonce.objects.values_list("nonce", flat=True)) == sorted(["kept-nonce-1", headers["X-Nonce"]])
+    assert post(provider, body, headers).json()["code"] == "REQUEST_REPLAYED"
+    purge = settings.CELERY_BEAT_SCHEDULE["games-request-nonces-purge"]
+    assert purge["task"] == "games.tasks.games_request_nonces_purge"

@@ -27,7 +27,7 @@ from django.db import connection
 
 from benchmarks.common import free_port, wait_for_health
 from crm.models import OutboxEvent
-from games.models import GameTransaction, TransactionKind
+from games.models import GameTransaction, RequestNonce, TransactionKind
 from games.seamless.signing import signed_headers
 from games.tests.factories import VENDOR_CODE, VENDOR_SECRET, signed_post
 from wallet.models import Account, AccountKind, Entry
@@ -131,9 +131,9 @@ def test_a_bet_and_its_win_are_booked_by_the_fast_statement_on_the_servers_own_c
         "status": "OK", "transaction_id": "b1", "round_id": "r1", "player_id": str(funded.pk), "amount": "2.00",
         "real_amount": "2.00", "bonus_amount": "0.00", "currency": "EUR", "balance": "13.00",
         "real_balance": "8.00", "bonus_balance": "5.00"})
-    assert any(query.startswith("SELECT games_bet_fast($1") for query in statements_after_bet)
+    assert any(query.startswith("SELECT games_bet_fast_signed($1") for query in statements_after_bet)
     assert paid[0] == 200 and paid[1]["balance"] == "16.00" and paid[1]["round_closed"] is True
-    assert any(query.startswith("SELECT games_win_fast($1") for query in fast_statements_run())
+    assert any(query.startswith("SELECT games_win_fast_signed($1") for query in fast_statements_run())
     real = Account.objects.get(player=funded, kind=AccountKind.REAL)
     assert real.balance == Decimal("11.00")
     assert sum(Entry.objects.filter(account=real).values_list("amount", flat=True)) == real.balance
@@ -168,10 +168,35 @@ def test_a_retry_gets_the_first_answer_and_a_reused_id_a_duplicate(wallet_server
 
 
 def test_a_bet_the_statement_declines_gets_the_full_paths_refusal_with_the_balance(wallet_server, token, funded):
-    status, answer = wallet_server.post("bet", bet(token, amount="50.00"))
+    body = json.dumps(bet(token, amount="50.00")).encode()
+    headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body)
+    status, answer = wallet_server.post("bet", body, headers=headers)
+    replayed = wallet_server.post("bet", body, headers=headers)
 
     assert status == 402 and answer["code"] == "INSUFFICIENT_FUNDS" and answer["balance"] == "15.00"
     assert not GameTransaction.objects.filter(player=funded).exists()
+    # The statement's refusal left the nonce unspent; the full path spent it, once.
+    assert (replayed[0], replayed[1]["code"]) == (401, "REQUEST_REPLAYED")
+    assert RequestNonce.objects.filter(vendor_code=VENDOR_CODE, nonce=headers["X-Nonce"]).count() == 1
+
+
+def test_a_booked_calls_nonce_is_spent_by_its_statement_and_a_replay_refused(wallet_server, token, funded):
+    body = json.dumps(bet(token)).encode()
+    headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body)
+    first = wallet_server.post("bet", body, headers=headers)
+    spent = RequestNonce.objects.get(vendor_code=VENDOR_CODE, nonce=headers["X-Nonce"])
+    booked = GameTransaction.objects.get(player=funded, external_id="b1")
+    replayed = wallet_server.post("bet", body, headers=headers)
+    rollback = json.dumps({"token": token, "transaction_id": "rb1", "bet_transaction_id": "b1"}).encode()
+    rollback_headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=rollback)
+    refunded = wallet_server.post("rollback", rollback, headers=rollback_headers)
+    rollback_replayed = wallet_server.post("rollback", rollback, headers=rollback_headers)
+
+    assert first[0] == 200 and spent.spent_at == booked.created_at  # one statement: the same clock reading
+    assert (replayed[0], replayed[1]["code"]) == (401, "REQUEST_REPLAYED")
+    assert refunded[0] == 200 and (rollback_replayed[0], rollback_replayed[1]["code"]) == (401, "REQUEST_REPLAYED")
+    assert GameTransaction.objects.filter(player=funded).count() == 2
+    assert Account.objects.get(player=funded, kind=AccountKind.REAL).balance == Decimal("10.00")
 
 
 def test_authenticate_balance_and_rollback_are_answered(wallet_server, token, funded):
@@ -239,7 +264,7 @@ def test_a_dead_database_connection_is_replaced_and_the_call_booked_once(wallet_
 
 
 def test_health_keep_alive_and_a_log_without_personal_data(wallet_server, token):
-    assert wallet_server.get("/health") == (200, {"status": "ok", "database": "ok", "redis": "ok"})
+    assert wallet_server.get("/health") == (200, {"status": "ok", "database": "ok"})
     wallet_server.post("bet", bet(token), path="/wallet-api/v1/bet?email=someone%40example.com")
     socket_before = wallet_server.connection.sock
     wallet_server.post("bet", bet(token, "b2"))
@@ -310,22 +335,23 @@ def test_the_server_freezes_its_long_lived_objects_once_started_and_after_its_fi
     assert sent[0] == {"type": "lifespan.startup.complete"} and sent[-1] == {"type": "lifespan.shutdown.complete"}
 
 
-def test_without_redis_a_call_is_refused_unchecked_and_health_says_why(transactional_db, tmp_path, token, funded):
+def test_without_redis_calls_are_booked_and_replays_refused_and_their_events_wait_in_the_outbox(
+        transactional_db, tmp_path, token, funded):
     queue = f"test-kicks-{uuid.uuid4().hex}"
     server = _server_start(tmp_path, queue, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    body = json.dumps(bet(token)).encode()
+    headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                health = server.get("/health")
-                break
-            except OSError:  # not listening yet
-                server.connection.close()
-                time.sleep(0.2)
-        status, answer = server.post("bet", bet(token))
+        wait_for_health(server.port, server.process, str(server.log))
+        health = server.get("/health")
+        placed = server.post("bet", body, headers=headers)
+        replayed = server.post("bet", body, headers=headers)
     finally:
         _server_stop(server, queue)
 
-    assert health == (503, {"status": "degraded", "database": "ok", "redis": "down"})
-    assert (status, answer["code"]) == (503, "SERVICE_UNAVAILABLE")
-    assert not GameTransaction.objects.filter(player=funded).exists()
+    assert health == (200, {"status": "ok", "database": "ok"})
+    assert placed[0] == 200 and placed[1]["balance"] == "13.00"
+    assert (replayed[0], replayed[1]["code"]) == (401, "REQUEST_REPLAYED")
+    assert GameTransaction.objects.filter(player=funded).count() == 1
+    # The kick could not be published: the periodic sweep delivers these.
+    assert OutboxEvent.objects.filter(player_id=funded.pk, event_type="CASINO", status="PENDING").count() == 1
