@@ -78,13 +78,18 @@ def seamless_call(operation: str, *, headers, body: bytes) -> tuple[int, dict]:
     return seamless_checked_call(operation, signed=signed, body=body)
 
 
-def seamless_checked_call(operation: str, *, signed: SignedRequest, body: bytes) -> tuple[int, dict]:
-    """A call whose signature was checked: its nonce spent (a replay refused), then answered."""
+def seamless_checked_call(operation: str, *, signed: SignedRequest, body: bytes,
+                          maybe_spent: bool = False) -> tuple[int, dict]:
+    """A call whose signature was checked: its nonce spent (a replay refused), then answered. With
+    `maybe_spent`, a nonce found spent is no replay: the caller's own lost statement may have spent it."""
     try:
         try:
             _with_live_connection(nonce_spend, signed=signed)
         except DatabaseLibraryError:
             raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe to take
+    except errors.RequestReplayed as error:
+        if not maybe_spent:
+            return error_answer(error)
     except errors.GamesError as error:
         return error_answer(error)
     return seamless_signed_call(operation, vendor_code=signed.vendor_code, body=body)

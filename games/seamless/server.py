@@ -26,8 +26,8 @@ A call (POST /wallet-api/v1/<operation>):
 
 Refusals found before the database (signature, age) are answered on the loop with the same bodies.
 The connection of a statement that finds it dead is opened again; the call is then answered by the
-full path without spending the nonce (the lost statement may have spent it): every money call is
-idempotent by its ids. `GET /health` checks PostgreSQL: Redis carries only the
+full path, a nonce found spent taken for the lost statement's own: every money call is idempotent by
+its ids. `GET /health` checks PostgreSQL: Redis carries only the
 delivery kicks, whose loss the CRM sweep makes up.
 
 Settings: WALLET_SERVER_DB_CONNECTIONS (connections of the fast path, default 8), WALLET_SERVER_THREADS
@@ -60,7 +60,6 @@ from games.seamless.handler import (
     internal_error,
     seamless_checked_call,
     seamless_operation,
-    seamless_signed_call,
     too_large,
     with_connection_upkeep,
 )
@@ -216,10 +215,10 @@ class WalletServer:
                 try:
                     result = None if call is None else await self._fast(call.spending(signed.nonce))
                 except StatementLost:
-                    # It may have committed, with its nonce: the call is answered again without spending
-                    # the nonce, as a retry (a money call is idempotent by its ids).
-                    return await self._in_thread(seamless_signed_call, operation, vendor_code=signed.vendor_code,
-                                                 body=body)
+                    # It may have committed, with its nonce: the call is answered again as a retry (a money
+                    # call is idempotent by its ids), a nonce found spent taken for its own.
+                    return await self._in_thread(seamless_checked_call, operation, signed=signed, body=body,
+                                                 maybe_spent=True)
                 if result is not None:
                     return 200, call.finish(result)
         except errors.GamesError:

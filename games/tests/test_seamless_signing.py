@@ -168,3 +168,20 @@ def test_a_nonce_is_kept_for_twice_the_signatures_window_then_purged(provider, s
     assert post(provider, body, headers).json()["code"] == "REQUEST_REPLAYED"
     purge = settings.CELERY_BEAT_SCHEDULE["games-request-nonces-purge"]
     assert purge["task"] == "games.tasks.games_request_nonces_purge"
+
+
+def test_a_call_answered_again_after_its_lost_statement_takes_a_spent_nonce_for_its_own(session_token, funded):
+    from games.seamless.handler import seamless_checked_call
+    from games.seamless.signing import signature_check
+
+    _, token = session_token
+    body = bet_body(token)
+    signed = signature_check(headers=signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body), body=body)
+    # As the wallet server's statement leaves it when its connection dies after the commit: the nonce spent.
+    RequestNonce.objects.create(vendor_code=VENDOR_CODE, nonce=signed.nonce, spent_at=timezone.now())
+
+    replayed = seamless_checked_call("bet", signed=signed, body=body)
+    status, answer = seamless_checked_call("bet", signed=signed, body=body, maybe_spent=True)
+
+    assert replayed[1]["code"] == "REQUEST_REPLAYED"
+    assert status == 200 and answer["balance"] == "14.00" and real_balance(funded) == Decimal("9.00")

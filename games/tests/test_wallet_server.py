@@ -256,11 +256,15 @@ def test_a_dead_database_connection_is_replaced_and_the_call_booked_once(wallet_
                        "WHERE application_name = 'igaming-wallet-server' AND datname = current_database()")
         assert cursor.rowcount == 2
 
-    status, answer = wallet_server.post("bet", bet(token))
+    body = json.dumps(bet(token)).encode()
+    headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body)
+    status, answer = wallet_server.post("bet", body, headers=headers)
+    replayed = wallet_server.post("bet", body, headers=headers)
 
     assert status == 200 and answer["balance"] == "11.00"
     assert GameTransaction.objects.filter(player=funded, external_id="b1").count() == 1
     assert len(fast_statements_run()) >= 1  # connected again
+    assert (replayed[0], replayed[1]["code"]) == (401, "REQUEST_REPLAYED")  # the full path spent the nonce
 
 
 def test_health_keep_alive_and_a_log_without_personal_data(wallet_server, token):
