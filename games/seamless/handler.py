@@ -83,16 +83,32 @@ def seamless_checked_call(operation: str, *, signed: SignedRequest, body: bytes,
     """A call whose signature was checked: its nonce spent (a replay refused), then answered. With
     `maybe_spent`, a nonce found spent is no replay: the caller's own lost statement may have spent it."""
     try:
-        try:
-            _with_live_connection(nonce_spend, signed=signed)
-        except DatabaseLibraryError:
-            raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe to take
-    except errors.RequestReplayed as error:
-        if not maybe_spent:
-            return error_answer(error)
+        _nonce_spent(signed, maybe_spent=maybe_spent)
     except errors.GamesError as error:
         return error_answer(error)
     return seamless_signed_call(operation, vendor_code=signed.vendor_code, body=body)
+
+
+def _nonce_spent(signed: SignedRequest, *, maybe_spent: bool) -> None:
+    """Spend the call's nonce. A dead connection is replaced and the insert made once more, a nonce then
+    found spent taken for this call's own (the first insert may have committed before the connection
+    died), as it is with `maybe_spent`. Raises RequestReplayed, or ServiceUnavailable when the database
+    cannot record it."""
+    try:
+        try:
+            nonce_spend(signed=signed)
+            return
+        except DatabaseLibraryError:
+            if connection.connection is not None and connection.is_usable():
+                raise
+        connection.close()
+        maybe_spent = True
+        nonce_spend(signed=signed)
+    except DatabaseLibraryError:
+        raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe to take
+    except errors.RequestReplayed:
+        if not maybe_spent:
+            raise
 
 
 def seamless_signed_call(operation: str, *, vendor_code: str, body: bytes) -> tuple[int, dict]:

@@ -185,3 +185,29 @@ def test_a_call_answered_again_after_its_lost_statement_takes_a_spent_nonce_for_
 
     assert replayed[1]["code"] == "REQUEST_REPLAYED"
     assert status == 200 and answer["balance"] == "14.00" and real_balance(funded) == Decimal("9.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_database_connection_is_replaced_before_the_nonce_is_spent(session_token, funded):
+    from django.db import connections
+
+    from games.seamless.handler import seamless_call
+
+    _, token = session_token
+    body = bet_body(token)
+    headers = signed_headers(vendor=VENDOR_CODE, secret=VENDOR_SECRET, body=body)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+
+    status, answer = seamless_call("bet", headers=headers, body=body)
+    replayed = seamless_call("bet", headers=headers, body=body)
+
+    assert status == 200 and real_balance(funded) == Decimal("9.00")
+    assert replayed[1]["code"] == "REQUEST_REPLAYED"
