@@ -95,20 +95,22 @@ def _nonce_spent(signed: SignedRequest, *, maybe_spent: bool) -> None:
     died), as it is with `maybe_spent`. Raises RequestReplayed, or ServiceUnavailable when the database
     cannot record it."""
     try:
-        try:
-            nonce_spend(signed=signed)
-            return
-        except DatabaseLibraryError:
-            if connection.connection is not None and connection.is_usable():
-                raise
-        connection.close()
-        maybe_spent = True
-        nonce_spend(signed=signed)
+        _with_live_connection(_nonce_spend, again=_nonce_spend_after_a_lost_insert, signed=signed,
+                              maybe_spent=maybe_spent)
     except DatabaseLibraryError:
         raise errors.ServiceUnavailable() from None  # without the replay check the call is not safe to take
+
+
+def _nonce_spend(*, signed: SignedRequest, maybe_spent: bool) -> None:
+    try:
+        nonce_spend(signed=signed)
     except errors.RequestReplayed:
         if not maybe_spent:
             raise
+
+
+def _nonce_spend_after_a_lost_insert(*, signed: SignedRequest, maybe_spent: bool) -> None:
+    _nonce_spend(signed=signed, maybe_spent=True)
 
 
 def seamless_signed_call(operation: str, *, vendor_code: str, body: bytes) -> tuple[int, dict]:
@@ -137,18 +139,19 @@ def error_answer(error: errors.GamesError) -> tuple[int, dict]:
     return error.status_code, answer_body
 
 
-def _with_live_connection(service, **arguments):
+def _with_live_connection(service, /, *, again=None, **arguments):
     """Run the service; if the database connection turns out dead (a restart, a failover), run it once
-    more on a new one. Safe: every wallet call is idempotent by its ids, so a second run after a
-    first that committed answers what the first did. This stands in for Django's per-request health
-    check (a SELECT 1 before the first query), which the middleware skips on this path."""
+    more on a new one (or `again`, with the same arguments, where the second run must know of the first).
+    Safe: every wallet call is idempotent by its ids, so a second run after a first that committed
+    answers what the first did. This stands in for Django's per-request health check (a SELECT 1 before
+    the first query), which the middleware skips on this path."""
     try:
         return service(**arguments)
     except DatabaseLibraryError:  # InterfaceError (connection closed) included
         if connection.connection is not None and connection.is_usable():
             raise
     connection.close()
-    return service(**arguments)
+    return (again or service)(**arguments)
 
 
 def with_connection_upkeep(function, /, *args, **kwargs):
