@@ -8,11 +8,12 @@ receiver can use to drop duplicates, and a player's events are sent strictly in 
 
 import json
 import re
-import uuid
 from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
+
+from crm.event_ids import event_id_new
 
 
 class EventType(models.TextChoices):
@@ -78,7 +79,8 @@ class DeliveryStatus(models.TextChoices):
 
 
 class OutboxEvent(models.Model):
-    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Version 7: ordered by time, so new rows append to the unique index (crm/event_ids.py).
+    event_id = models.UUIDField(default=event_id_new, unique=True, editable=False)
     event_type = models.CharField(max_length=40, choices=EventType.choices)
     player_id = models.BigIntegerField()
     payload = PayloadField()  # amounts as exact JSON numbers, see ExactNumberEncoder

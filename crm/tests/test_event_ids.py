@@ -1,0 +1,79 @@
+"""Event ids are UUID version 7: the time they were made in milliseconds, then random bits.
+
+Made in Python (`crm_event_record`) and in SQL (`crm_events_add`, which the wallet's fast statements call).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from django.db import connection, transaction
+
+from crm.event_ids import event_id_milliseconds, event_id_new
+from crm.models import EventType, OutboxEvent
+from crm.services import crm_event_record
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _assert_version_7_made_between(event_id: uuid.UUID, before_ms: int, after_ms: int) -> None:
+    assert event_id.version == 7
+    assert event_id.variant == uuid.RFC_4122
+    assert before_ms <= event_id_milliseconds(event_id) <= after_ms
+
+
+def _events_added_in_sql(player, count: int) -> list[OutboxEvent]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT crm_events_add(%s, now(), %s, %s::jsonb[])",
+                       [player.pk, ["CUSTOM"] * count, ['{"user_id": "1"}'] * count])
+    return list(OutboxEvent.objects.filter(player_id=player.pk).order_by("id"))
+
+
+def test_a_python_event_id_is_version_7_and_carries_the_time_it_was_made():
+    before = _now_ms()
+    ids = [event_id_new() for _ in range(1000)]
+    after = _now_ms()
+
+    for event_id in ids:
+        _assert_version_7_made_between(event_id, before, after)
+    assert len(set(ids)) == 1000
+
+
+def test_an_event_recorded_in_python_gets_a_version_7_id(player):
+    before = _now_ms()
+    with transaction.atomic():
+        event = crm_event_record(event_type=EventType.USER_UPDATE, player=player)
+    after = _now_ms()
+
+    stored = OutboxEvent.objects.get(pk=event.pk)
+    _assert_version_7_made_between(stored.event_id, before, after)
+
+
+def test_events_added_in_sql_get_version_7_ids_of_the_time_they_were_written(player):
+    before = _now_ms()
+    events = _events_added_in_sql(player, 3)
+    after = _now_ms()
+
+    assert [event.event_type for event in events] == ["CUSTOM"] * 3
+    for event in events:
+        _assert_version_7_made_between(event.event_id, before, after)
+    assert len({event.event_id for event in events}) == 3
+
+
+def test_ids_made_later_sort_later_in_the_database_in_python_and_in_sql(player):
+    with transaction.atomic():
+        first = crm_event_record(event_type=EventType.USER_UPDATE, player=player)
+    time.sleep(0.002)
+    _events_added_in_sql(player, 1)
+    time.sleep(0.002)
+    with transaction.atomic():
+        last = crm_event_record(event_type=EventType.USER_UPDATE, player=player)
+
+    events = OutboxEvent.objects.filter(player_id=player.pk)
+    by_event_id = list(events.order_by("event_id").values_list("pk", flat=True))
+    assert by_event_id[0] == first.pk
+    assert by_event_id[-1] == last.pk
+    assert by_event_id == sorted(by_event_id)
