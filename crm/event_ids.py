@@ -1,6 +1,7 @@
 """Event ids ordered by time: UUID version 7 (RFC 9562, section 5.7).
 
-48 bits of Unix time in milliseconds, then the version, 74 random bits and the variant. An outbox row's
+48 bits of Unix time in milliseconds, then 74 random bits with the version (7) and the variant (10)
+set among them. An outbox row's
 event id is unique (an index), and a random UUID (version 4) lands each new row's key on a random page
 of that index: on a big outbox nearly every insert then reads a page and, after a checkpoint, writes a
 full-page image to the WAL. Ids that grow with time append to the index's last pages instead. The
@@ -28,8 +29,3 @@ def event_id_new() -> uuid.UUID:
     random_bits = int.from_bytes(secrets.token_bytes(10), "big")
     return uuid.UUID(int=(milliseconds & ((1 << 48) - 1)) << 80 | _VERSION | random_bits & _RANDOM_A
                      | _VARIANT | random_bits & _RANDOM_B)
-
-
-def event_id_milliseconds(event_id: uuid.UUID) -> int:
-    """The Unix time in milliseconds a version-7 event id was made at."""
-    return event_id.int >> 80
