@@ -296,9 +296,10 @@ GAME_SESSION_IDLE_MINUTES = env.int("GAME_SESSION_IDLE_MINUTES", default=30)
 # call takes the Python path.
 GAME_WALLET_FAST_PATH = env.bool("GAME_WALLET_FAST_PATH", default=True)
 GAME_DEMO_PROVIDER_URL = env("GAME_DEMO_PROVIDER_URL", default="http://127.0.0.1:8200")
-# The wallet server (igaming/walletserver.py): PostgreSQL connections of its fast path, and threads (each
-# with a Django connection of its own) for the calls the fast path leaves to the full one.
-WALLET_SERVER_DB_CONNECTIONS = env.int("WALLET_SERVER_DB_CONNECTIONS", default=8)
+# The wallet server (igaming/walletserver.py): PostgreSQL connections of its fast path (unset: twice the
+# machine's cores, games.seamless.server.fast_path_connections), and threads (each with a Django
+# connection of its own) for the calls the fast path leaves to the full one.
+WALLET_SERVER_DB_CONNECTIONS = env.int("WALLET_SERVER_DB_CONNECTIONS", default=None)
 WALLET_SERVER_THREADS = env.int("WALLET_SERVER_THREADS", default=4)
 
 # Operator API (Fast Track calls us): lifetime of the OAuth2 bearer tokens, and where

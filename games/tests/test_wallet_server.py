@@ -28,6 +28,7 @@ from django.db import connection
 from benchmarks.common import free_port, wait_for_health
 from crm.models import OutboxEvent
 from games.models import GameTransaction, RequestNonce, TransactionKind
+from games.seamless.server import fast_path_connections
 from games.seamless.signing import signed_headers
 from games.tests.factories import VENDOR_CODE, VENDOR_SECRET, signed_post
 from wallet.models import Account, AccountKind, Entry
@@ -119,6 +120,19 @@ def fast_statements_run() -> list[str]:
         cursor.execute("SELECT query FROM pg_stat_activity "
                        "WHERE application_name = 'igaming-wallet-server' AND datname = current_database()")
         return [query for (query,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_fast_path_keeps_twice_the_machines_cores_in_flight_unless_configured(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert fast_path_connections(None) == 4
+    assert fast_path_connections(6) == 6
+
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert fast_path_connections(None) == 32
+
+    monkeypatch.setattr("os.cpu_count", lambda: None)  # the count cannot be told
+    assert fast_path_connections(None) == 2
 
 
 def test_a_bet_and_its_win_are_booked_by_the_fast_statement_on_the_servers_own_connection(
