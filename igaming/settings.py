@@ -297,7 +297,7 @@ GAME_SESSION_IDLE_MINUTES = env.int("GAME_SESSION_IDLE_MINUTES", default=30)
 GAME_WALLET_FAST_PATH = env.bool("GAME_WALLET_FAST_PATH", default=True)
 GAME_DEMO_PROVIDER_URL = env("GAME_DEMO_PROVIDER_URL", default="http://127.0.0.1:8200")
 # The wallet server (igaming/walletserver.py): PostgreSQL connections of its fast path (unset: twice the
-# machine's cores, games.seamless.server.fast_path_connections), and threads (each with a Django
+# machine's cores, at most 8: games.seamless.server.fast_path_connections), and threads (each with a Django
 # connection of its own) for the calls the fast path leaves to the full one.
 WALLET_SERVER_DB_CONNECTIONS = env.int("WALLET_SERVER_DB_CONNECTIONS", default=None)
 WALLET_SERVER_THREADS = env.int("WALLET_SERVER_THREADS", default=4)

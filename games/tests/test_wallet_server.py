@@ -129,7 +129,8 @@ def test_the_fast_path_keeps_twice_the_machines_cores_in_flight_unless_configure
     assert fast_path_connections(6) == 6
 
     monkeypatch.setattr("os.cpu_count", lambda: 16)
-    assert fast_path_connections(None) == 32
+    assert fast_path_connections(None) == 8
+    assert fast_path_connections(32) == 32
 
     monkeypatch.setattr("os.cpu_count", lambda: None)  # the count cannot be told
     assert fast_path_connections(None) == 2
