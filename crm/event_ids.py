@@ -1,12 +1,11 @@
 """Event ids ordered by time: UUID version 7 (RFC 9562, section 5.7).
 
 48 bits of Unix time in milliseconds, then 74 random bits with the version (7) and the variant (10)
-set among them. An outbox row's
-event id is unique (an index), and a random UUID (version 4) lands each new row's key on a random page
-of that index: on a big outbox nearly every insert then reads a page and, after a checkpoint, writes a
-full-page image to the WAL. Ids that grow with time append to the index's last pages instead. The
-outbox's SQL (`crm_event_id_new`, crm migration 0006) makes the same ids for the events the wallet's
-fast statements write.
+set among them. An outbox row's event id is unique (an index), and a random UUID (version 4) lands each
+new row's key on a random page of that index: on a big outbox nearly every insert then reads a page
+and, after a checkpoint, writes a full-page image to the WAL. Ids that grow with time append to the
+index's last pages instead. The outbox's SQL (`crm_event_id_new`, crm migration 0006) makes the same
+ids for the events the wallet's fast statements write.
 
 Python 3.14 has `uuid.uuid7`; this project runs on 3.11 too, and the layout is six lines.
 """

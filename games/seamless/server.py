@@ -30,9 +30,9 @@ full path, a nonce found spent taken for the lost statement's own: every money c
 its ids. `GET /health` checks PostgreSQL: Redis carries only the
 delivery kicks, whose loss the CRM sweep makes up.
 
-Settings: WALLET_SERVER_DB_CONNECTIONS (connections of the fast path, default twice the machine's cores, at
-most 8: `fast_path_connections`), WALLET_SERVER_THREADS (threads of the full path, default 4; each holds a Django
-connection of its own too).
+Settings: WALLET_SERVER_DB_CONNECTIONS (connections of the fast path, default twice the machine's cores,
+at most 8: `fast_path_connections`), WALLET_SERVER_THREADS (threads of the full path, default 4; each
+holds a Django connection of its own too).
 """
 
 from __future__ import annotations
@@ -85,11 +85,9 @@ def fast_path_connections(configured: int | None) -> int:
     """How many statements the fast path keeps in flight: WALLET_SERVER_DB_CONNECTIONS, else twice the
     machine's cores (PostgreSQL's rule of thumb for a pool), at most 8, the default before, which keeps
     larger machines as measured and within `max_connections`. More only queue inside PostgreSQL, mostly
-    for the WAL's write lock at commit, and each queued backend costs a wake-up: interleaved paced runs
-    on the 2-core bench machine at 800 calls/s, 4 connections against 8, five pairs, had p95 within
-    20 ms in 8 runs of 10 against 2, backends waiting for that lock 0.2-0.4 on average against 0.5-2.3,
-    and about a tenth less PostgreSQL CPU per call (docs/games.md, Speed). Set it to twice the
-    database server's cores where that is another machine."""
+    for the WAL's write lock at commit, and each queued backend costs a wake-up (measured: docs/games.md,
+    Speed, "Fewer statements in flight"). Set it to twice the database server's cores where that is
+    another machine."""
     if configured:
         return configured
     return min(2 * (os.cpu_count() or 1), FAST_PATH_CONNECTIONS_MOST)
