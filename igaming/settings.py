@@ -198,7 +198,7 @@ CRM_DELIVERY_GIVE_UP_HOURS = env.float("CRM_DELIVERY_GIVE_UP_HOURS", default=72.
 CRM_DELIVERY_SWEEP_SECONDS = env.float("CRM_DELIVERY_SWEEP_SECONDS", default=10.0)
 # Commits within this many milliseconds share one delivery task (0: one task per commit). Each window costs
 # the first committing process one Celery publish (1-3 ms of CPU on the bench machine): 100 rather than 50
-# halves that for a busy wallet server, and a CRM event's p99 latency stays at about 90 ms (docs/games.md).
+# halves that for a busy wallet server, and a CRM event's p99 latency stays at about 90 ms (docs/games-speed-log.md).
 CRM_DELIVERY_KICK_COALESCE_MS = env.int("CRM_DELIVERY_KICK_COALESCE_MS", default=100)
 
 # Celery: Redis as broker; results are not needed (tasks write their outcome to the database).

@@ -10,7 +10,7 @@ to Redis and one to PostgreSQL, and the nonce commits with the booking; without 
 takes calls (it answered every call 503 before). Interleaved paced runs on the 2-core bench machine at
 550 calls/s, two sets of eight pairs: the wallet server's CPU per call 0.61 and 0.53 ms against 0.73 and
 0.59, Redis's 0.01 against 0.06-0.07, PostgreSQL's 1.58 and 1.22 against 1.46 and 1.17: the machine's
-2.58 and 2.05 against 2.52 and 2.09, the same within the noise (docs/games.md, Speed).
+2.58 and 2.05 against 2.52 and 2.09, the same within the noise (docs/games-speed-log.md).
 """
 
 from django.db import migrations, models

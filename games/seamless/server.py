@@ -8,8 +8,8 @@ threads that each hold a request from start to end, and the GIL passing between 
 router's extra hop cost CPU and stretch the latency's tail. Here one event loop (uvicorn with uvloop
 and httptools) takes every connection, and a call's waits (Redis, PostgreSQL) cost no thread.
 Interleaved paced runs on the 2-core bench machine, 550 calls per second: 0.58-0.77 ms of the web
-process's CPU per call against the web server's 0.77-1.00, p95 10-22 ms against 12-80 (docs/games.md,
-Speed).
+process's CPU per call against the web server's 0.77-1.00, p95 10-22 ms against 12-80
+(docs/games-speed-log.md).
 
 A call (POST /wallet-api/v1/<operation>):
 1. the signature and age are checked (`signing.signature_check`);
@@ -85,9 +85,9 @@ def fast_path_connections(configured: int | None) -> int:
     """How many statements the fast path keeps in flight: WALLET_SERVER_DB_CONNECTIONS, else twice the
     machine's cores (PostgreSQL's rule of thumb for a pool), at most 8, the default before, which keeps
     larger machines as measured and within `max_connections`. More only queue inside PostgreSQL, mostly
-    for the WAL's write lock at commit, and each queued backend costs a wake-up (measured: docs/games.md,
-    Speed, "Fewer statements in flight"). Set it to twice the database server's cores where that is
-    another machine."""
+    for the WAL's write lock at commit, and each queued backend costs a wake-up (measured:
+    docs/games-speed-log.md, "Fewer statements in flight"). Set it to twice the database server's cores
+    where that is another machine."""
     if configured:
         return configured
     return min(2 * (os.cpu_count() or 1), FAST_PATH_CONNECTIONS_MOST)
